@@ -1,0 +1,172 @@
+"""Command line: ``retention-sim`` (also ``python -m retention_sim``), DESIGN §3.
+
+Exit codes: 0 success, 2 bad input (one line naming the file, field, value and what is
+allowed; nothing written), 1 anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+
+__all__ = ["main", "build_parser"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with errors as :class:`InputError` (exit 2 through :func:`main`)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise InputError(f"{message} (see '{self.prog} --help')")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1; got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1; got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0; got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0; got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``retention-sim``."""
+    parser = _Parser(prog="retention-sim",
+                     description="Simulate churn, retention and profit under what-if scenarios.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def common_run(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+        p.add_argument("--replications", type=_positive_int, default=None,
+                       help="independent replications")
+        p.add_argument("--set", dest="overrides", action="append", default=[],
+                       metavar="PATH=VALUE", help="override a scenario value, e.g. "
+                       "population.initial_customers=5000 (repeatable)")
+        p.add_argument("--workers", type=_positive_int, default=None,
+                       help="processes for replications (default: all CPUs)")
+        p.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    p = sub.add_parser("run", help="simulate a scenario")
+    p.add_argument("scenario", type=Path)
+    common_run(p)
+    p.add_argument("--out", type=Path, help="write summary.json, periods.csv, customers.parquet")
+
+    p = sub.add_parser("validate", help="check a scenario file (exit 0 or 2)")
+    p.add_argument("scenario", type=Path)
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
+
+    p = sub.add_parser("demo", help="the main job: baseline run, report and figure")
+    p.add_argument("--out", type=Path, default=Path("results/demo"))
+    p.add_argument("--seed", type=_seed, default=0)
+    p.add_argument("--json", action="store_true")
+    return parser
+
+
+def _metrics_table(metrics: Any) -> str:
+    lines = [f"{'metric':<22}{'mean':>16}{'95% CI':>34}"]
+    for name, row in metrics.iterrows():
+        ci = ("" if row.isna()["ci_low"]
+              else f"[{row['ci_low']:,.4g}, {row['ci_high']:,.4g}]")
+        lines.append(f"{name:<22}{row['mean']:>16,.6g}{ci:>34}")
+    return "\n".join(lines)
+
+
+def _progress(total: int, label: str) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=label, unit="rep", file=sys.stderr, disable=None, leave=False)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .experiment import run
+    from .scenario import load_scenario
+
+    scenario = load_scenario(args.scenario, args.overrides)
+    reps = args.replications or 1
+    with _progress(reps, scenario.name) as bar:
+        result = run(scenario, seed=args.seed, replications=reps, workers=args.workers,
+                     progress=bar.update)
+    if args.out:
+        result.write(args.out)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        print(f"{scenario.name}: {reps} replication(s), seed {args.seed}")
+        print(_metrics_table(result.metrics()))
+        if args.out:
+            print(f"written to {args.out}/")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .scenario import load_scenario
+
+    s = load_scenario(args.scenario, args.overrides)
+    print(f"{args.scenario}: OK — {s.name!r}, {len(s.population.segments)} segment(s), "
+          f"{s.horizon_days:g} days by {s.period}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from .experiment import run
+    from .io import atomic_write
+    from .plots import plot_overview
+    from .scenario import load_scenario, shipped_scenario
+
+    scenario = load_scenario(shipped_scenario("baseline"))
+    reps = 5
+    with _progress(reps, "demo") as bar:
+        result = run(scenario, seed=args.seed, replications=reps, progress=bar.update,
+                     record_customers=False)
+    result.write(args.out)
+    fig = plot_overview(result.periods)
+    fig.suptitle(f"{scenario.name}: {reps} replications (95% bands)")
+    atomic_write(args.out / "overview.png", lambda p: fig.savefig(p, dpi=110, format="png"))
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        print(f"Scenario {scenario.name!r}: {scenario.description}")
+        print(_metrics_table(result.metrics()))
+        print(f"Report and figure written to {args.out}/ (summary.json, periods.csv, overview.png)")
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "validate": cmd_validate, "demo": cmd_demo}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except InputError as exc:
+        print(f"retention-sim: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("retention-sim: interrupted", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,150 @@
+"""Results of a run: tidy DataFrames built once from the engine's plain arrays.
+
+``periods``   one row per replication × period (DESIGN §3 ``periods.csv``);
+``customers`` one row per replication × customer;
+``summary``   one row per replication with the headline metrics;
+``metrics()`` mean and 95% confidence interval of each metric over replications.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .engine.core import RunOutput
+from .engine.population import SOURCES
+from .io import atomic_write, atomic_write_text
+
+__all__ = ["Result", "summarise", "mean_ci"]
+
+
+def summarise(periods: dict[str, np.ndarray]) -> dict[str, float]:
+    """Headline metrics of one replication from its period columns."""
+    total = {k: float(np.sum(v)) for k, v in periods.items()
+             if k in ("acquired", "churned", "purchases", "revenue", "gross_margin", "profit")
+             or k.endswith("_cost") or k == "cost_to_serve"}
+    churn = periods["churn_rate"]
+    out = {
+        "active_start": float(periods["active_start"][0]),
+        "active_end": float(periods["active_end"][-1]),
+        **total,
+        "npv": float(np.sum(periods["discounted_profit"])),
+        "mean_churn_rate": float(np.nanmean(churn)) if np.isfinite(churn).any() else math.nan,
+    }
+    return out
+
+
+def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean and Student-t confidence interval; the interval is NaN for fewer than 2 values."""
+    values = np.asarray(values, dtype=float)
+    mean = float(np.mean(values))
+    n = values.size
+    if n < 2:
+        return mean, math.nan, math.nan
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * np.std(values, ddof=1) / math.sqrt(n))
+    return mean, mean - half, mean + half
+
+
+class Result:
+    """All replications of one scenario.
+
+    Parameters
+    ----------
+    outputs : sequence of RunOutput
+        One per replication, in replication order.
+    """
+
+    def __init__(self, outputs: Sequence[RunOutput]) -> None:
+        if not outputs:
+            raise ValueError("a Result needs at least one replication")
+        self.outputs = sorted(outputs, key=lambda o: o.replication)
+        self.scenario = self.outputs[0].scenario
+        self._periods: pd.DataFrame | None = None
+        self._customers: pd.DataFrame | None = None
+
+    @property
+    def replications(self) -> int:
+        return len(self.outputs)
+
+    @property
+    def periods(self) -> pd.DataFrame:
+        """Tidy per-period table: ``scenario, replication, period, ...``."""
+        if self._periods is None:
+            frames = [pd.DataFrame({"scenario": o.scenario, "replication": o.replication,
+                                    **o.periods}) for o in self.outputs]
+            self._periods = pd.concat(frames, ignore_index=True)
+        return self._periods
+
+    @property
+    def customers(self) -> pd.DataFrame:
+        """Per-customer table: ``scenario, replication, customer_id, segment, ...``."""
+        if self._customers is None:
+            frames = []
+            for o in self.outputs:
+                if o.customers is None:
+                    raise ValueError("this run did not record customers (record_customers=False)")
+                df = pd.DataFrame({"scenario": o.scenario, "replication": o.replication,
+                                   **o.customers})
+                df["segment"] = pd.Categorical.from_codes(df["segment"], categories=o.segments)
+                df["source"] = pd.Categorical.from_codes(df["source"], categories=SOURCES)
+                frames.append(df)
+            self._customers = pd.concat(frames, ignore_index=True)
+        return self._customers
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """One row per replication with the headline metrics (see :func:`summarise`)."""
+        rows = [{"scenario": o.scenario, "replication": o.replication, **summarise(o.periods)}
+                for o in self.outputs]
+        return pd.DataFrame(rows)
+
+    def metrics(self, level: float = 0.95) -> pd.DataFrame:
+        """Mean and confidence interval of each summary metric over replications."""
+        summary = self.summary.drop(columns=["scenario", "replication"])
+        rows = []
+        for name in summary.columns:
+            mean, lo, hi = mean_ci(summary[name].to_numpy(), level)
+            rows.append({"metric": name, "mean": mean, "ci_low": lo, "ci_high": hi})
+        return pd.DataFrame(rows).set_index("metric")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary: ``{"scenario", "replications", "metrics": {name: {...}}}``."""
+        def clean(x: float) -> float | None:
+            return None if not math.isfinite(x) else x
+
+        metrics = {name: {k: clean(float(v)) for k, v in row.items()}
+                   for name, row in self.metrics().iterrows()}
+        return {"scenario": self.scenario, "replications": self.replications, "metrics": metrics}
+
+    def write(self, out_dir: str | Path) -> list[Path]:
+        """Write ``summary.json``, ``periods.csv`` and ``customers.parquet`` atomically."""
+        out = Path(out_dir)
+        written = [
+            atomic_write_text(out / "summary.json", json.dumps(self.to_dict(), indent=2) + "\n"),
+            atomic_write(out / "periods.csv",
+                         lambda p: self.periods.to_csv(p, index=False, float_format="%.10g")),
+        ]
+        if all(o.customers is not None for o in self.outputs):
+            written.append(atomic_write(out / "customers.parquet",
+                                        lambda p: self.customers.to_parquet(p, index=False)))
+        return written
+
+    def to_csv(self, path: str | Path) -> Path:
+        """Write the periods table as CSV."""
+        return atomic_write(Path(path), lambda p: self.periods.to_csv(p, index=False,
+                                                                     float_format="%.10g"))
+
+    def to_parquet(self, path: str | Path, table: str = "periods") -> Path:
+        """Write ``periods`` or ``customers`` as Parquet."""
+        frame = {"periods": self.periods, "customers": self.customers}[table]
+        return atomic_write(Path(path), lambda p: frame.to_parquet(p, index=False))
+
+    def __repr__(self) -> str:
+        return f"Result(scenario={self.scenario!r}, replications={self.replications})"

@@ -1,0 +1,29 @@
+"""Shared fixtures: small scenarios built in code, and the repository paths."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from retention_sim import scenario_from_dict
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cohort(dropout: dict[str, Any], *, n: int, horizon_days: float, period: str = "month",
+           purchases: dict[str, Any] | None = None, **segment: Any):
+    """A single cohort of ``n`` customers on day 0, no acquisition, service off."""
+    seg: dict[str, Any] = {"name": "cohort", "share": 1.0, "dropout": dropout, **segment}
+    if purchases is not None:
+        seg["purchases"] = purchases
+    return scenario_from_dict({
+        "name": "cohort", "horizon_days": horizon_days, "period": period,
+        "population": {"initial_customers": n, "segments": [seg]},
+    })
+
+
+@pytest.fixture
+def root() -> Path:
+    return ROOT

@@ -1,0 +1,93 @@
+"""The command line: exit codes, one-line errors, nothing written on bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from retention_sim.cli import main
+
+SMALL = ["--set", "population.initial_customers=500", "--set",
+         "population.acquisition.paid_per_period=50", "--set", "horizon_days=180"]
+
+
+def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "retention_sim", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=300)
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    ("name: x\nhorizon_days: [1,\n", "not valid YAML"),
+    ("", "the file is empty"),
+    ("   \n# only a comment\n", "the file is empty"),
+    ("- a\n- b\n", "must be a YAML mapping"),
+    ("name: x\nhorizon_days: -3\npopulation: {segments: []}\n", "horizon_days must be greater than 0"),
+])
+def test_validate_bad_files_exit_2_with_one_line(tmp_path, content: str, expected: str) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(content)
+    before = sorted(tmp_path.iterdir())
+    proc = cli("validate", str(path), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert str(path) in lines[0] and expected in lines[0]
+    assert "Traceback" not in proc.stderr
+    assert sorted(tmp_path.iterdir()) == before
+
+
+def test_validate_missing_file(tmp_path) -> None:
+    proc = cli("validate", str(tmp_path / "nope.yaml"))
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"retention-sim: error: {tmp_path / 'nope.yaml'}: file not found"
+
+
+def test_validate_ok(root, capsys) -> None:
+    assert main(["validate", str(root / "scenarios/retail.yaml")]) == 0
+    assert "OK" in capsys.readouterr().out
+
+
+def test_run_json_and_out(root, tmp_path, capsys) -> None:
+    out = tmp_path / "res"
+    code = main(["run", str(root / "scenarios/baseline.yaml"), "--seed", "3",
+                 "--replications", "2", "--workers", "1", "--json", "--out", str(out), *SMALL])
+    assert code == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["scenario"] == "baseline" and payload["replications"] == 2
+    npv = payload["metrics"]["npv"]
+    assert set(npv) == {"mean", "ci_low", "ci_high"}
+    assert npv["ci_low"] <= npv["mean"] <= npv["ci_high"]
+    assert {p.name for p in out.iterdir()} == {"summary.json", "periods.csv", "customers.parquet"}
+    assert json.loads((out / "summary.json").read_text()) == payload
+
+
+def test_run_bad_override_writes_nothing(root, tmp_path, capsys) -> None:
+    out = tmp_path / "res"
+    code = main(["run", str(root / "scenarios/retail.yaml"), "--out", str(out),
+                 "--set", "economics.gross_margin=1.5"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "economics.gross_margin must be less than or equal to 1. Got 1.5." in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("args", [["run"], ["run", "x.yaml", "--replications", "0"],
+                                  ["run", "x.yaml", "--seed", "abc"], ["frobnicate"]])
+def test_bad_arguments_exit_2(args: list[str], capsys) -> None:
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("retention-sim: error:") and len(err.strip().splitlines()) == 1
+
+
+def test_demo_writes_report_and_figure(tmp_path) -> None:
+    proc = cli("demo", "--out", str(tmp_path / "demo"))
+    assert proc.returncode == 0, proc.stderr
+    assert "npv" in proc.stdout
+    names = {p.name for p in (tmp_path / "demo").iterdir()}
+    assert {"summary.json", "periods.csv", "overview.png"} <= names
+    assert (tmp_path / "demo" / "overview.png").stat().st_size > 10_000

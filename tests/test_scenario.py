@@ -1,0 +1,232 @@
+"""Scenario validation: every field rejects invalid values with a message naming it."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from typing import Any, get_args
+
+import annotated_types as at
+import pytest
+from pydantic import BaseModel
+
+from retention_sim import InputError, dump_scenario, load_scenario, scenario_from_dict
+from retention_sim.config import BGDropout, ParetoDropout, SBGDropout, ScenarioConfig
+from retention_sim.scenario import apply_overrides
+
+#: A scenario that sets every field, so the walk below visits all of them.
+FULL: dict[str, Any] = {
+    "name": "full", "description": "every field", "horizon_days": 400, "period": "month",
+    "population": {
+        "initial_customers": 100,
+        "acquisition": {"paid_per_period": 10, "cost_per_acquisition": 50,
+                        "organic_per_period": 2},
+        "segments": [
+            {"name": "subs", "share": 0.4, "price_per_period": 20,
+             "dropout": {"model": "sbg", "alpha": 0.7, "beta": 1.2, "renewal": "month"},
+             "purchases": {"r": 0.2, "alpha": 4.0, "unit": "week"},
+             "spend": {"p": 6.0, "q": 3.7, "gamma": 15.0}},
+            {"name": "shoppers", "share": 0.3,
+             "dropout": {"model": "bg", "a": 0.8, "b": 2.4},
+             "purchases": {"r": 0.2, "alpha": 4.0, "unit": "day"}},
+            {"name": "pareto", "share": 0.3,
+             "dropout": {"model": "pareto", "s": 0.6, "beta": 11.0, "unit": "month"},
+             "purchases": {"r": 0.5, "alpha": 10.0, "unit": "year"}},
+        ],
+    },
+    "economics": {"gross_margin": 0.3, "annual_discount_rate": 0.1,
+                  "cost_to_serve_per_period": 1.0},
+    "service": {"enabled": False, "problem_probability": 0.05, "complaint_probability": 0.04,
+                "channels": [{"name": "phone", "agents": 3, "handle_minutes": 6,
+                              "patience_minutes": 4, "first_contact_resolution": 0.7}]},
+    "effects": {"half_life_days": 90},
+    "levers": {},
+}
+
+DROPOUTS = {"sbg": SBGDropout, "bg": BGDropout, "pareto": ParetoDropout}
+
+
+def model_of(annotation: Any, value: Any) -> type[BaseModel] | None:
+    if isinstance(value, dict) and "model" in value and value["model"] in DROPOUTS:
+        return DROPOUTS[value["model"]]
+    stack = [annotation]
+    while stack:
+        ann = stack.pop()
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            return ann
+        stack.extend(get_args(ann))
+    return None
+
+
+def walk(model: type[BaseModel], data: dict[str, Any], prefix: str = ""
+         ) -> Iterator[tuple[str, type[BaseModel], str, Any]]:
+    """Yield (dotted path, owner model, field name, field info) for every field in data."""
+    for name, info in model.model_fields.items():
+        if name not in data:
+            continue
+        path = f"{prefix}{name}"
+        value = data[name]
+        yield path, model, name, info
+        sub = model_of(info.annotation, value)
+        if sub is None:
+            continue
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                yield from walk(model_of(info.annotation, item), item, f"{path}.{i}.")
+        elif isinstance(value, dict):
+            yield from walk(sub, value, f"{path}.")
+
+
+def invalid_values(info: Any) -> list[Any]:
+    """Values the field must reject, derived from its declared constraints."""
+    out: list[Any] = []
+    args = get_args(info.annotation)
+    literal = [a for a in args if isinstance(a, str)]
+    if literal or str(info.annotation).startswith("typing.Literal"):
+        return ["not-an-option"]
+    if info.annotation is bool:
+        return ["maybe"]
+    for meta in info.metadata:
+        if isinstance(meta, at.Gt):
+            out.append(meta.gt if meta.gt != 0 else -1)
+        elif isinstance(meta, at.Ge):
+            out.append(meta.ge - 1)
+        elif isinstance(meta, at.Le):
+            out.append(meta.le + 1)
+        elif isinstance(meta, at.Lt):
+            out.append(meta.lt)
+        elif isinstance(meta, at.MinLen):
+            out.append("" if info.annotation is str else [])
+    if info.annotation is int:
+        out.append(1.5)
+    if info.annotation in (int, float):
+        out.append("abc")
+    return out
+
+
+FIELDS = list(walk(ScenarioConfig, FULL))
+CASES = [(path, bad) for path, _, _, info in FIELDS for bad in invalid_values(info)]
+
+
+def set_path(data: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    out = copy.deepcopy(data)
+    node: Any = out
+    parts = path.split(".")
+    for part in parts[:-1]:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    node[parts[-1]] = value
+    return out
+
+
+def test_full_scenario_is_valid() -> None:
+    scenario_from_dict(FULL)
+
+
+def all_models(model: type[BaseModel] = ScenarioConfig) -> set[type[BaseModel]]:
+    found = {model}
+    for info in model.model_fields.values():
+        stack = [info.annotation]
+        while stack:
+            ann = stack.pop()
+            if isinstance(ann, type) and issubclass(ann, BaseModel):
+                if ann not in found:
+                    found |= all_models(ann)
+            else:
+                stack.extend(get_args(ann))
+    return found
+
+
+def test_full_sets_every_field_of_every_model() -> None:
+    covered = {(owner, name) for _, owner, name, _ in FIELDS}
+    missing = [f"{m.__name__}.{n}" for m in all_models() for n in m.model_fields
+               if (m, n) not in covered]
+    assert not missing, f"add these to FULL so the invalid-value test covers them: {missing}"
+
+
+def test_every_constrained_field_has_a_case() -> None:
+    # numeric and enumerated leaves all appear among the cases
+    numeric = {p for p, _, _, info in FIELDS if info.annotation in (int, float)}
+    assert numeric <= {p for p, _ in CASES}
+    assert len(CASES) > 60
+
+
+@pytest.mark.parametrize(("path", "bad"), CASES, ids=[f"{p}={b!r}" for p, b in CASES])
+def test_invalid_value_is_rejected_naming_field_and_value(path: str, bad: Any) -> None:
+    with pytest.raises(InputError) as info:
+        scenario_from_dict(set_path(FULL, path, bad), "x.yaml")
+    message = str(info.value)
+    assert message.startswith("x.yaml: ")
+    shown = path if not path.endswith(".model") else path.rsplit(".", 1)[0]
+    assert shown in message
+    assert repr(bad) in message
+    assert "must" in message
+
+
+@pytest.mark.parametrize(("path", "typo", "suggestion"), [
+    ("population", "segmnts", "segments"),
+    ("population.acquisition", "paid_per_perod", "paid_per_period"),
+    ("population.segments.0.dropout", "alpah", "alpha"),
+    ("economics", "gross_margn", "gross_margin"),
+    ("", "horizon_day", "horizon_days"),
+])
+def test_unknown_key_names_key_and_suggests(path: str, typo: str, suggestion: str) -> None:
+    data = copy.deepcopy(FULL)
+    node: Any = data
+    for part in filter(None, path.split(".")):
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    node[typo] = 1
+    with pytest.raises(InputError) as info:
+        scenario_from_dict(data)
+    message = str(info.value)
+    assert f"unknown key {typo!r}" in message
+    assert f"did you mean {suggestion!r}" in message
+
+
+def test_cross_field_rules() -> None:
+    bad_shares = set_path(FULL, "population.segments.0.share", 0.9)
+    with pytest.raises(InputError, match="shares must add up to 1; they add up to 1.5"):
+        scenario_from_dict(bad_shares)
+    dup = set_path(FULL, "population.segments.1.name", "subs")
+    with pytest.raises(InputError, match="repeated: subs"):
+        scenario_from_dict(dup)
+    no_purchases = copy.deepcopy(FULL)
+    del no_purchases["population"]["segments"][1]["purchases"]
+    with pytest.raises(InputError, match="population.segments.1: .*needs a 'purchases'"):
+        scenario_from_dict(no_purchases)
+
+
+def test_scenario_is_immutable() -> None:
+    s = scenario_from_dict(FULL)
+    with pytest.raises(Exception, match="frozen"):
+        s.horizon_days = 5  # type: ignore[misc]
+
+
+def test_round_trip_through_yaml(tmp_path) -> None:
+    s = scenario_from_dict(FULL)
+    path = tmp_path / "s.yaml"
+    dump_scenario(s, path)
+    again = load_scenario(path)
+    assert again == s
+    assert dump_scenario(again) == path.read_text()
+
+
+@pytest.mark.parametrize("name", ["baseline", "retail"])
+def test_shipped_scenarios_round_trip(name: str, root) -> None:
+    s = load_scenario(root / "scenarios" / f"{name}.yaml")
+    assert scenario_from_dict(__import__("yaml").safe_load(dump_scenario(s))) == s
+
+
+def test_overrides() -> None:
+    data = apply_overrides(FULL, ["service.channels.0.agents=12", "economics.gross_margin=0.5",
+                                  "population.segments.1.dropout={model: bg, a: 1, b: 3}"])
+    s = scenario_from_dict(data)
+    assert s.service.channels[0].agents == 12
+    assert s.economics.gross_margin == 0.5
+    assert s.population.segments[1].dropout.b == 3
+    assert FULL["economics"]["gross_margin"] == 0.3  # the input is not modified
+    with pytest.raises(InputError, match="not an index of a list of 1 items"):
+        apply_overrides(FULL, ["service.channels.3.agents=2"])
+    with pytest.raises(InputError, match="expects PATH=VALUE"):
+        apply_overrides(FULL, ["service.channels"])
+    with pytest.raises(InputError, match="unknown key 'agnets'"):
+        scenario_from_dict(apply_overrides(FULL, ["service.channels.0.agnets=2"]))
