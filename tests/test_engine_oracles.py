@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy import special, stats
+from tests.conftest import cohort
 
 from retention_sim import run, simulate
-from tests.conftest import cohort
 
 YEAR = 365.25
 
