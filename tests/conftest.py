@@ -24,6 +24,6 @@ def cohort(dropout: dict[str, Any], *, n: int, horizon_days: float, period: str 
     })
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterator
 from typing import Any, get_args
 
@@ -37,9 +38,22 @@ FULL: dict[str, Any] = {
     "economics": {"gross_margin": 0.3, "annual_discount_rate": 0.1,
                   "cost_to_serve_per_period": 1.0},
     "service": {"enabled": False, "problem_probability": 0.05, "complaint_probability": 0.04,
-                "channels": [{"name": "phone", "agents": 3, "handle_minutes": 6,
-                              "patience_minutes": 4, "first_contact_resolution": 0.7}]},
-    "effects": {"half_life_days": 90},
+                "routine_contacts_per_period": 0.1, "retry_probability": 0.5,
+                "retry_delay_hours": 24, "max_attempts": 3, "personalised_support": True,
+                "repeat_handle_factor": 0.7, "repeat_resolution_uplift": 0.1,
+                "priority_segments": ["subs"], "target_seconds": 20,
+                "word_of_mouth": {"unhappy_tell_mean": 12, "satisfied_tell_mean": 5,
+                                  "convert_probability": 0.01, "deter_probability": 0.02},
+                "channels": [
+                    {"name": "phone", "share": 0.6, "shifts": [2] * 8 + [5] * 12 + [3] * 4,
+                     "handle_minutes": 6, "handle_cv": 0.8, "handle_distribution": "lognormal",
+                     "patience_minutes": 4, "first_contact_resolution": 0.7, "cost_per_hour": 30,
+                     "attrition": {"monthly_rate": 0.03, "occupancy_slope": 0.5,
+                                   "learning_days": 60, "new_agent_handle_multiplier": 1.5,
+                                   "new_agent_resolution_multiplier": 0.8, "hire_cost": 2000}},
+                    {"name": "email", "share": 0.4, "agents": 2, "handle_minutes": 10}]},
+    "effects": {"half_life_days": 90, "problem_not_reported": 2.0, "resolved_first_contact": -0.5,
+                "resolved_after_retries": 1.0, "unresolved": 2.0, "wait_per_hour": 0.5},
     "levers": {},
 }
 
@@ -195,6 +209,25 @@ def test_cross_field_rules() -> None:
         scenario_from_dict(no_purchases)
 
 
+@pytest.mark.parametrize(("value", "expected"), [
+    ([2] * 23, "service.channels.0.shifts must have at least 24 items"),
+    ([2] * 23 + [-1], "service.channels.0.shifts.23 must be greater than or equal to 0. Got -1."),
+    ([0] * 24, "shifts has no agent in any hour"),
+])
+def test_shifts_are_checked(value: list[int], expected: str) -> None:
+    with pytest.raises(InputError, match=re.escape(expected)):
+        scenario_from_dict(set_path(FULL, "service.channels.0.shifts", value))
+
+
+def test_service_cross_field_rules() -> None:
+    with pytest.raises(InputError, match="channel shares must add up to 1; they add up to 1.3"):
+        scenario_from_dict(set_path(FULL, "service.channels.0.share", 0.9))
+    with pytest.raises(InputError, match="no channels are given"):
+        scenario_from_dict(set_path(set_path(FULL, "service.channels", []), "service.enabled", True))
+    with pytest.raises(InputError, match="unknown segment\\(s\\) 'vip'"):
+        scenario_from_dict(set_path(FULL, "service.priority_segments", ["vip"]))
+
+
 def test_scenario_is_immutable() -> None:
     s = scenario_from_dict(FULL)
     with pytest.raises(Exception, match="frozen"):
@@ -224,7 +257,7 @@ def test_overrides() -> None:
     assert s.economics.gross_margin == 0.5
     assert s.population.segments[1].dropout.b == 3
     assert FULL["economics"]["gross_margin"] == 0.3  # the input is not modified
-    with pytest.raises(InputError, match="not an index of a list of 1 items"):
+    with pytest.raises(InputError, match="not an index of a list of 2 items"):
         apply_overrides(FULL, ["service.channels.3.agents=2"])
     with pytest.raises(InputError, match="expects PATH=VALUE"):
         apply_overrides(FULL, ["service.channels"])

@@ -71,6 +71,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", type=Path)
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
 
+    p = sub.add_parser("queue", help="Erlang C/A for one channel, optionally against the DES")
+    p.add_argument("--arrivals-per-hour", type=float, required=True)
+    p.add_argument("--handle-minutes", type=float, required=True)
+    p.add_argument("--agents", type=_positive_int, required=True)
+    p.add_argument("--patience-minutes", type=float, default=None,
+                   help="mean patience (Erlang A); absent: nobody abandons (Erlang C)")
+    p.add_argument("--target-seconds", type=float, default=20.0)
+    p.add_argument("--simulate", action="store_true", help="also run the desk simulation")
+    p.add_argument("--hours", type=float, default=500.0, help="simulated hours per replication")
+    p.add_argument("--replications", type=_positive_int, default=10)
+    p.add_argument("--seed", type=_seed, default=0)
+    p.add_argument("--json", action="store_true")
+
     p = sub.add_parser("demo", help="the main job: baseline run, report and figure")
     p.add_argument("--out", type=Path, default=Path("results/demo"))
     p.add_argument("--seed", type=_seed, default=0)
@@ -150,7 +163,45 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "validate": cmd_validate, "demo": cmd_demo}
+def cmd_queue(args: argparse.Namespace) -> int:
+    from .engine.queue_sim import QUEUE_METRICS, simulate_queue
+    from .fit.erlang import erlang_a, erlang_c
+
+    if args.patience_minutes is None:
+        analytic = erlang_c(args.arrivals_per_hour, args.handle_minutes, args.agents,
+                            args.target_seconds)
+    else:
+        analytic = erlang_a(args.arrivals_per_hour, args.handle_minutes, args.agents,
+                            args.patience_minutes, args.target_seconds)
+    payload: dict[str, Any] = {"analytic": {m: getattr(analytic, m) for m in QUEUE_METRICS}}
+    payload["analytic"]["model"] = analytic.model
+    if args.simulate:
+        sim = simulate_queue(args.arrivals_per_hour, args.handle_minutes, args.agents,
+                             patience_minutes=args.patience_minutes, hours=args.hours,
+                             target_seconds=args.target_seconds,
+                             replications=args.replications, seed=args.seed)
+        sim.pop("runs")
+        payload["simulated"] = sim
+    if args.json:
+        print(json.dumps(payload, indent=2))
+        return 0
+    print(f"{analytic.model}: {args.arrivals_per_hour:g} contacts/h, {args.handle_minutes:g} min "
+          f"handle, {args.agents} agents" + (f", patience {args.patience_minutes:g} min"
+                                             if args.patience_minutes else ""))
+    header = f"{'metric':<16}{'analytic':>12}"
+    if args.simulate:
+        header += f"{'simulated':>12}{'95% CI':>26}"
+    print(header)
+    for m in QUEUE_METRICS:
+        line = f"{m:<16}{payload['analytic'][m]:>12.4f}"
+        if args.simulate:
+            lo, hi = payload["simulated"][f"{m}_ci"]
+            line += f"{payload['simulated'][m]:>12.4f}{f'[{lo:.4f}, {hi:.4f}]':>26}"
+        print(line)
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "validate": cmd_validate, "demo": cmd_demo, "queue": cmd_queue}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -16,6 +16,7 @@ __all__ = [
     "UNIT_DAYS",
     "Acquisition",
     "BGDropout",
+    "Attrition",
     "Channel",
     "Economics",
     "Effects",
@@ -27,6 +28,7 @@ __all__ = [
     "Segment",
     "Service",
     "Spend",
+    "WordOfMouth",
 ]
 
 #: Length of each time unit in days; months, quarters and years are calendar averages.
@@ -160,29 +162,127 @@ class Economics(_Model):
     cost_to_serve_per_period: NonNegative = 0.0
 
 
+class Attrition(_Model):
+    """Agent turnover: monthly quit probability rising with occupancy; new agents learn.
+
+    Each month a share ``monthly_rate + occupancy_slope * max(0, occupancy - 0.8)`` of
+    the roster quits and is replaced at once; for ``learning_days`` a new agent handles
+    contacts ``new_agent_handle_multiplier`` times slower and resolves them with
+    ``new_agent_resolution_multiplier`` times the channel's first-contact resolution.
+    """
+
+    monthly_rate: Probability = 0.03
+    occupancy_slope: NonNegative = 0.5
+    learning_days: NonNegative = 60.0
+    new_agent_handle_multiplier: Annotated[float, Field(ge=1, le=10)] = 1.5
+    new_agent_resolution_multiplier: Annotated[float, Field(gt=0, le=1)] = 0.8
+    hire_cost: NonNegative = 0.0
+
+
 class Channel(_Model):
-    """A support channel: a pool of agents with its own handle time and patience."""
+    """A support channel: a pool of agents with its own handle time and patience.
+
+    ``agents`` is a constant head count, or ``shifts`` gives the agents on duty for each
+    hour of the day (24 numbers; it then replaces ``agents``).  Handle time is lognormal
+    with mean ``handle_minutes`` and coefficient of variation ``handle_cv``
+    (``handle_distribution: exponential`` gives the M/M/c desk of Erlang C/A).
+    ``patience_minutes`` is the mean of an exponential patience (absent: nobody hangs
+    up, as for email).
+    """
 
     name: Annotated[str, Field(min_length=1)]
     agents: Annotated[int, Field(ge=1, le=100_000)] = 1
+    shifts: Annotated[tuple[Annotated[int, Field(ge=0, le=100_000)], ...],
+                      Field(min_length=24, max_length=24)] | None = None
+    share: Probability = 1.0
     handle_minutes: Positive = 6.0
+    handle_cv: Annotated[float, Field(ge=0, le=10)] = 1.0
+    handle_distribution: Literal["lognormal", "exponential"] = "lognormal"
     patience_minutes: Positive | None = None
     first_contact_resolution: Probability = 0.7
+    cost_per_hour: NonNegative = 0.0
+    attrition: Attrition | None = None
+
+    @model_validator(mode="after")
+    def _staffed(self) -> Channel:
+        if self.shifts is not None and max(self.shifts) == 0:
+            raise ValueError(f"channel {self.name!r}: shifts has no agent in any hour")
+        return self
+
+
+class WordOfMouth(_Model):
+    """Tellings after service outcomes and their effect on prospects (DESIGN §1.4).
+
+    Unhappy customers (a silent problem, an unresolved or abandoned complaint) tell
+    Poisson(``unhappy_tell_mean``) people, satisfied complainers
+    Poisson(``satisfied_tell_mean``); each telling wins a new customer with
+    ``convert_probability`` (satisfied) or deters a prospect from the next period's
+    acquisition with ``deter_probability`` (unhappy).  Defaults follow the TARP figures
+    as quoted (9–15 and 4–6 people; see data/effects.csv).
+    """
+
+    unhappy_tell_mean: NonNegative = 12.0
+    satisfied_tell_mean: NonNegative = 5.0
+    convert_probability: Probability = 0.01
+    deter_probability: Probability = 0.02
 
 
 class Service(_Model):
-    """Problems, complaints and the support desk (DESIGN §1.3)."""
+    """Problems, complaints and the support desk (DESIGN §1.3).
+
+    ``problem_probability`` applies per purchase, or per reporting period of use for
+    customers of segments without purchases (subscriptions).  Of the problems, a share
+    ``complaint_probability`` is reported (TARP: about 1 in 27).  ``routine_contacts_
+    per_period`` are questions per active customer per period.  An unresolved or
+    abandoned contact is tried again with ``retry_probability`` after
+    ``retry_delay_hours``; with ``personalised_support`` a repeat contact takes
+    ``repeat_handle_factor`` of the handle time and its resolution probability rises
+    by ``repeat_resolution_uplift``.  ``priority_segments`` jump the queue.
+    """
 
     enabled: bool = False
     problem_probability: Probability = 0.05
     complaint_probability: Probability = 1.0 / 27.0
+    routine_contacts_per_period: Annotated[float, Field(ge=0, le=100)] = 0.0
+    retry_probability: Probability = 0.6
+    retry_delay_hours: NonNegative = 24.0
+    max_attempts: Annotated[int, Field(ge=1, le=20)] = 3
+    personalised_support: bool = False
+    repeat_handle_factor: Annotated[float, Field(gt=0, le=1)] = 0.7
+    repeat_resolution_uplift: Probability = 0.15
+    priority_segments: tuple[str, ...] = ()
+    target_seconds: Annotated[float, Field(ge=0)] = 20.0
     channels: tuple[Channel, ...] = ()
+    word_of_mouth: WordOfMouth | None = None
+
+    @model_validator(mode="after")
+    def _channels(self) -> Service:
+        if self.enabled and not self.channels:
+            raise ValueError("service.enabled is true but no channels are given; add at least "
+                             "one channel {name, agents, handle_minutes, ...}")
+        total = sum(c.share for c in self.channels)
+        if self.channels and abs(total - 1.0) > 1e-6:
+            raise ValueError(f"channel shares must add up to 1; they add up to {total:g}")
+        names = [c.name for c in self.channels]
+        if len(set(names)) != len(names):
+            raise ValueError("channel names must be unique")
+        return self
 
 
 class Effects(_Model):
-    """Log-hazard effects of experiences, fading with a common half-life (DESIGN §1.2)."""
+    """Log-hazard effects of experiences, fading with a common half-life (DESIGN §1.2).
+
+    Positive values raise the dropout hazard (complementary log-log link on
+    probabilities, multiplicative on rates).  Defaults and their sources are in
+    ``data/effects.csv``.
+    """
 
     half_life_days: Positive = 90.0
+    problem_not_reported: Annotated[float, Field(ge=-10, le=10)] = 2.24
+    resolved_first_contact: Annotated[float, Field(ge=-10, le=10)] = -0.72
+    resolved_after_retries: Annotated[float, Field(ge=-10, le=10)] = 1.22
+    unresolved: Annotated[float, Field(ge=-10, le=10)] = 2.0
+    wait_per_hour: Annotated[float, Field(ge=-10, le=10)] = 0.5
 
 
 class Levers(_Model):
@@ -201,6 +301,15 @@ class ScenarioConfig(_Model):
     service: Service = Service()
     effects: Effects = Effects()
     levers: Levers = Levers()
+
+    @model_validator(mode="after")
+    def _priority_segments(self) -> ScenarioConfig:
+        names = {s.name for s in self.population.segments}
+        unknown = [n for n in self.service.priority_segments if n not in names]
+        if unknown:
+            raise ValueError(f"service.priority_segments names unknown segment(s) "
+                             f"{', '.join(map(repr, unknown))}; segments are {', '.join(sorted(names))}")
+        return self
 
     @property
     def period_days(self) -> float:

@@ -19,17 +19,24 @@ import pandas as pd
 from scipy import stats
 
 from .engine.core import RunOutput
+from .engine.desk import KINDS
 from .engine.population import SOURCES
+
+CHURN_CAUSES = ("base", "service")
 from .io import atomic_write, atomic_write_text
 
 __all__ = ["Result", "summarise", "mean_ci"]
 
 
+_TOTALS = ("acquired", "churned", "purchases", "revenue", "gross_margin", "profit", "contacts",
+           "abandoned", "problems", "silent_problems", "complaints", "churned_service",
+           "prospects_deterred")
+
+
 def summarise(periods: dict[str, np.ndarray]) -> dict[str, float]:
     """Headline metrics of one replication from its period columns."""
     total = {k: float(np.sum(v)) for k, v in periods.items()
-             if k in ("acquired", "churned", "purchases", "revenue", "gross_margin", "profit")
-             or k.endswith("_cost") or k == "cost_to_serve"}
+             if k in _TOTALS or k.endswith("_cost") or k == "cost_to_serve"}
     churn = periods["churn_rate"]
     out = {
         "active_start": float(periods["active_start"][0]),
@@ -38,6 +45,14 @@ def summarise(periods: dict[str, np.ndarray]) -> dict[str, float]:
         "npv": float(np.sum(periods["discounted_profit"])),
         "mean_churn_rate": float(np.nanmean(churn)) if np.isfinite(churn).any() else math.nan,
     }
+    if "contacts" in periods:
+        answered = periods["answered"]
+        contacts = periods["contacts"]
+        out["asa_seconds"] = float(np.nansum(periods["asa_seconds"] * answered) / max(answered.sum(), 1))
+        out["service_level"] = float(np.nansum(periods["service_level"] * contacts) / max(contacts.sum(), 1))
+        out["abandonment_rate"] = float(periods["abandoned"].sum() / max(contacts.sum(), 1))
+        out["service_churn_share"] = (float(periods["churned_service"].sum() / out["churned"])
+                                      if out["churned"] else math.nan)
     return out
 
 
@@ -94,9 +109,25 @@ class Result:
                                    **o.customers})
                 df["segment"] = pd.Categorical.from_codes(df["segment"], categories=o.segments)
                 df["source"] = pd.Categorical.from_codes(df["source"], categories=SOURCES)
+                df["churn_cause"] = pd.Categorical.from_codes(df["churn_cause"],
+                                                              categories=CHURN_CAUSES)
                 frames.append(df)
             self._customers = pd.concat(frames, ignore_index=True)
         return self._customers
+
+    @property
+    def contacts(self) -> pd.DataFrame:
+        """Per-contact table of the support desk (empty when the service is off)."""
+        frames = []
+        for o in self.outputs:
+            if "contacts" not in o.extra:
+                continue
+            df = pd.DataFrame({"scenario": o.scenario, "replication": o.replication,
+                               **o.extra["contacts"]})
+            df["channel"] = pd.Categorical.from_codes(df["channel"], categories=o.extra["channels"])
+            df["kind"] = pd.Categorical.from_codes(df["kind"], categories=KINDS)
+            frames.append(df)
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -134,6 +165,10 @@ class Result:
         if all(o.customers is not None for o in self.outputs):
             written.append(atomic_write(out / "customers.parquet",
                                         lambda p: self.customers.to_parquet(p, index=False)))
+        contacts = self.contacts
+        if not contacts.empty:
+            written.append(atomic_write(out / "contacts.parquet",
+                                        lambda p: contacts.to_parquet(p, index=False)))
         return written
 
     def to_csv(self, path: str | Path) -> Path:

@@ -22,8 +22,9 @@ from ..config import ScenarioConfig
 from .calendar import Calendar
 from .ledger import build_ledger
 from .lifetime import Lifetimes, PeriodSums
-from .population import SOURCES, Population, SegmentTable
+from .population import SBG, Population, SegmentTable
 from .rng import Streams, as_seed_sequence
+from .service import ServiceModel
 
 __all__ = ["Engine", "RunOutput", "replication_seed", "simulate"]
 
@@ -89,6 +90,10 @@ class Engine:
         self._stamp = np.empty(0, dtype=np.int64)
         self.lifetimes = Lifetimes(self.pop, self.streams, self.calendar, self.sums,
                                    scenario.effects.half_life_days)
+        self.service: ServiceModel | None = None
+        if scenario.service.enabled:
+            self.service = ServiceModel(scenario, self.env, self.pop, self.lifetimes,
+                                        self.streams, self.calendar, self.sums)
 
     # -- acquisition --------------------------------------------------------------
     def _acquire(self, period: int) -> None:
@@ -98,10 +103,21 @@ class Engine:
         end = min(start + sc.period_days, sc.horizon_days)
         fraction = (end - start) / sc.period_days
         gen = self.streams.generator("acquisition")
-        for source, mean in ((1, acq.paid_per_period), (2, acq.organic_per_period)):
-            if mean <= 0:
-                continue
-            k = int(gen.poisson(mean * fraction))
+        counts = {source: int(gen.poisson(mean * fraction)) if mean > 0 else 0
+                  for source, mean in ((1, acq.paid_per_period), (2, acq.organic_per_period))}
+        self.sums.add_at("paid_attempts", period, counts[1])
+        wom = self.scenario.service.word_of_mouth
+        if self.service is not None and wom is not None:
+            unhappy, satisfied = self.service.take_word_of_mouth()
+            wgen = self.streams.generator("word_of_mouth")
+            counts[3] = int(wgen.poisson(satisfied * wom.satisfied_tell_mean * wom.convert_probability))
+            deterred = int(wgen.poisson(unhappy * wom.unhappy_tell_mean * wom.deter_probability))
+            lost_organic = min(deterred, counts[2])
+            lost_paid = min(deterred - lost_organic, counts[1])
+            counts[2] -= lost_organic
+            counts[1] -= lost_paid
+            self.sums.add_at("prospects_deterred", period, lost_organic + lost_paid)
+        for source, k in counts.items():
             if k:
                 days = np.sort(gen.uniform(start, end, size=k))
                 self._add(days, source)
@@ -122,6 +138,8 @@ class Engine:
             if lo > self.env.now:
                 yield self.env.timeout(lo - self.env.now)
             cal.current = b
+            if self.service is not None:
+                self.service.flush(hi)
             while next_period < self.n_periods and next_period * period_days < hi:
                 self._acquire(next_period)
                 next_period += 1
@@ -138,7 +156,7 @@ class Engine:
                 stamp[ids] = positions
                 ids = ids[stamp[ids] == positions]
             t = pop.next_event[ids]
-            due = (t >= lo) & (t < hi)
+            due = t < hi  # a late event (a death moved into the past by an effect) runs now
             if not due.all():
                 ids, t = ids[due], t[due]
             if ids.size:
@@ -153,17 +171,32 @@ class Engine:
             self._add(np.zeros(n0), 0)
         self.env.process(self._clock())
         self.env.run(until=sc.horizon_days)
-        periods = build_ledger(sc, self.pop, self.sums)
+        extra: dict[str, np.ndarray] = {}
+        contacts = None
+        if self.service is not None:
+            self.service.desk.expire()
+            extra = self.service.period_columns(sc, self.n_periods)
+            contacts = self.service.desk.table()
+            for name in ("prospects_deterred",):
+                extra[name] = self.sums.columns.get(name, np.zeros(self.n_periods))
+            extra["churned_service"] = self.sums.columns.get("churned_service",
+                                                             np.zeros(self.n_periods))
+        periods = build_ledger(sc, self.pop, self.sums, extra)
         customers = self._customers() if self.record_customers else None
-        return RunOutput(sc.name, self.replication, periods, customers, self.pop.table.names,
-                         self.lifetimes.events, time.perf_counter() - wall)
+        out = RunOutput(sc.name, self.replication, periods, customers, self.pop.table.names,
+                        self.lifetimes.events, time.perf_counter() - wall)
+        if contacts is not None:
+            out.extra["contacts"] = contacts
+            out.extra["channels"] = tuple(c.name for c in sc.service.channels)
+        return out
 
     def _customers(self) -> dict[str, np.ndarray]:
         p = self.pop
         horizon = self.scenario.horizon_days
         churned = p.view("churned")
         acquired = p.view("acquired")
-        n_first = (p.table.model[p.view("segment")] != 0) & p.table.has_purchases[p.view("segment")]
+        seg = p.view("segment")
+        n_first = (p.table.model[seg] != SBG) & p.table.has_purchases[seg]
         return {
             "customer_id": np.arange(p.n),
             "segment": p.view("segment").astype(np.int16),
@@ -174,6 +207,13 @@ class Engine:
             "repeat_purchases": p.view("n_purchases").copy(),
             "purchases": p.view("n_purchases") + n_first.astype(np.int32),
             "revenue": p.view("revenue").copy(),
+            "problems": p.view("n_problems").copy(),
+            "contacts": p.view("n_contacts").copy(),
+            "service_share": np.where(np.isfinite(churned), p.view("service_share"), np.nan),
+            "churn_cause": np.where(
+                ~np.isfinite(churned), -1,
+                (self.streams.uniform("churn_cause", np.arange(p.n), 0) < p.view("service_share"))
+                .astype(np.int8)).astype(np.int8),
         }
 
 
@@ -185,5 +225,3 @@ def simulate(scenario: ScenarioConfig, seed: int | np.random.SeedSequence | None
                     record_customers=record_customers, replication=replication)
     return engine.run()
 
-
-SOURCE_NAMES = SOURCES

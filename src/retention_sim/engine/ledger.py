@@ -13,7 +13,8 @@ Definitions (per reporting period [start, end)):
 * ``subscription_revenue`` = price_per_period × customer_days / period length (accrued);
 * ``gross_margin``   = economics.gross_margin × revenue;
 * ``cost_to_serve``  = cost_to_serve_per_period × customer_days / period length;
-* ``acquisition_cost`` = paid customers acquired × cost_per_acquisition;
+* ``acquisition_cost`` = paid prospects × cost_per_acquisition (prospects deterred by
+  word of mouth are paid for but not won);
 * ``profit`` = gross_margin − every cost column;  ``discounted_profit`` discounts
   profit at the annual rate to the period's end.
 """
@@ -89,8 +90,7 @@ def build_ledger(scenario: ScenarioConfig, pop: Population, sums: PeriodSums,
     zeros = np.zeros(K)
     purchase_revenue = col.get("purchase_revenue", zeros)
     revenue = purchase_revenue + subscription
-    paid = pop.view("source") == 1
-    paid_in = np.diff(_count_le(np.sort(acquired[paid]), edges))
+    paid_in = col.get("paid_attempts", zeros)  # paid prospects, whether won or deterred
     out: dict[str, np.ndarray] = {
         "period": np.arange(K),
         "period_start_day": starts,

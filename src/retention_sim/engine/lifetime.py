@@ -15,9 +15,11 @@ each customer's gaps and coins identical across compared scenarios.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
+from scipy.special import expi
 
 from .calendar import Calendar
 from .population import ACTIVE, BG, CHURNED, PARETO, SBG, Population
@@ -36,17 +38,25 @@ class PeriodSums:
         self.n = n_periods
         self.columns: dict[str, np.ndarray] = {}
 
-    def index(self, t: np.ndarray) -> np.ndarray:
-        """Period number of each day in ``t``."""
-        return np.minimum((t / self.period_days).astype(np.int64), self.n - 1)
+    def index(self, t: np.ndarray, closed: str = "left") -> np.ndarray:
+        """Period number of each day in ``t``.
 
-    def add(self, name: str, t: np.ndarray, weights: np.ndarray | None = None) -> None:
+        Periods are [start, end) for events (``closed="left"``); churn uses (start, end]
+        (``closed="right"``) like the ledger's customer counts, so a customer lost at a
+        renewal on the last instant of a period counts in that period.
+        """
+        x = t / self.period_days
+        k = np.ceil(x) - 1 if closed == "right" else np.floor(x)
+        return np.clip(k.astype(np.int64), 0, self.n - 1)
+
+    def add(self, name: str, t: np.ndarray, weights: np.ndarray | None = None,
+            closed: str = "left") -> None:
         """Add ``weights`` (or 1 per event) at days ``t`` to column ``name``."""
         col = self.columns.get(name)
         if col is None:
             col = self.columns[name] = np.zeros(self.n)
         if t.size:
-            col += np.bincount(self.index(t), weights=weights, minlength=self.n)
+            col += np.bincount(self.index(t, closed), weights=weights, minlength=self.n)
 
     def add_at(self, name: str, period: int, value: float) -> None:
         """Add ``value`` to column ``name`` of one period."""
@@ -66,18 +76,21 @@ class Lifetimes:
         self.calendar = calendar
         self.sums = sums
         self.half_life = half_life_days
-        self.spend_gen = streams.generator("spend")
         self.events = 0
-        #: called with (ids, days) after purchases (incl. first ones) and renewals
+        #: called with (ids, days) after purchases (incl. first ones), renewals, starts, churn
         self.purchase_listeners: list[Listener] = []
         self.renewal_listeners: list[Listener] = []
+        self.start_listeners: list[Listener] = []
         self.churn_listeners: list[Listener] = []
+        #: handles the events of the service clock (``Population.next_service``)
+        self.service_handler: Listener | None = None
 
     # -- scheduling ---------------------------------------------------------------
     def schedule(self, ids: np.ndarray) -> None:
         """Recompute ``next_event`` of ``ids`` from their clocks and file them."""
         p = self.pop
-        nxt = np.minimum(np.minimum(p.next_purchase[ids], p.next_renewal[ids]), p.death[ids])
+        nxt = np.minimum(np.minimum(p.next_purchase[ids], p.next_renewal[ids]),
+                         np.minimum(p.death[ids], p.next_service[ids]))
         p.next_event[ids] = nxt
         self.calendar.push(ids, nxt)
 
@@ -94,13 +107,18 @@ class Lifetimes:
         starting = p.phase[ids] != ACTIVE
         dying = ~starting & (p.death[ids] <= t)
         renewing = ~starting & ~dying & (p.next_renewal[ids] <= t)
-        buying = ~(starting | dying | renewing)
+        servicing = ~(starting | dying | renewing) & (p.next_service[ids] <= t)
+        buying = ~(starting | dying | renewing | servicing)
         if starting.any():
             self._start(ids[starting], t[starting])
         if dying.any():
             self.churn(ids[dying], t[dying])
         if renewing.any():
             self._renew(ids[renewing], t[renewing])
+        if servicing.any() and self.service_handler is not None:
+            sid = ids[servicing]
+            self.service_handler(sid, t[servicing])
+            self.schedule(sid[p.phase[sid] == ACTIVE])
         if buying.any():
             self._purchase(ids[buying], t[buying])
 
@@ -110,7 +128,7 @@ class Lifetimes:
         seg = p.segment[ids]
         model = table.model[seg]
         p.phase[ids] = ACTIVE
-        self.sums.add("acquired_events", t)
+        p.eta_day[ids] = t
         # non-contractual customers are acquired by their first purchase
         first = (model != SBG) & table.has_purchases[seg]
         if first.any():
@@ -121,6 +139,8 @@ class Lifetimes:
         if par.any():
             pid = ids[par]
             p.death[pid] = t[par] + self.streams.exponential("lifetime", pid, 0) / p.drop[pid]
+        for listener in self.start_listeners:
+            listener(ids, t)
         self.schedule(ids)
 
     def _record_purchases(self, ids: np.ndarray, t: np.ndarray) -> None:
@@ -129,8 +149,9 @@ class Lifetimes:
         has_spend = nu > 0
         amount = np.zeros(ids.size)
         if has_spend.any():
-            shape = p.table.spend_p[p.segment[ids[has_spend]]]
-            amount[has_spend] = self.spend_gen.gamma(shape, 1.0 / nu[has_spend])
+            sid = ids[has_spend]
+            shape = p.table.spend_p[p.segment[sid]]
+            amount[has_spend] = self.streams.gamma("spend", sid, p.n_purchases[sid], shape) / nu[has_spend]
         p.revenue[ids] += amount
         self.sums.add("purchases", t)
         self.sums.add("purchase_revenue", t, amount)
@@ -177,10 +198,86 @@ class Lifetimes:
         return -np.expm1(np.exp(eta) * np.log1p(-prob))
 
     def churn(self, ids: np.ndarray, t: np.ndarray) -> None:
-        """Customers ``ids`` are lost at days ``t``."""
+        """Customers ``ids`` are lost at days ``t``.
+
+        The churn is attributed to experiences in proportion to their part of the hazard:
+        with offset η > 0 the hazard is e^η times the base, so a share 1 − e^(−η) is theirs.
+        """
         p = self.pop
         p.phase[ids] = CHURNED
         p.churned[ids] = t
         p.next_event[ids] = np.inf
+        eta = p.eta_at(ids, t, self.half_life)
+        share = np.where(eta > 0, -np.expm1(-eta), 0.0)
+        p.service_share[ids] = share
+        self.sums.add("churned_service", t, share, closed="right")
         for listener in self.churn_listeners:
             listener(ids, t)
+
+    # -- experiences ---------------------------------------------------------------------
+    def apply_effects(self, ids: np.ndarray, days: np.ndarray, beta: np.ndarray) -> None:
+        """Add log-hazard effects ``beta`` that happened to ``ids`` at ``days``.
+
+        Several effects of one customer are applied in time order.  A pareto customer's
+        integrated hazard is carried up to each effect and its death day solved anew.
+        """
+        p = self.pop
+        live = p.phase[ids] == ACTIVE
+        ids, days, beta = ids[live], days[live], beta[live]
+        if ids.size == 0:
+            return
+        order = np.lexsort((days, ids))
+        ids, days, beta = ids[order], days[order], beta[order]
+        first = np.r_[True, ids[1:] != ids[:-1]]
+        rank = np.arange(ids.size) - np.maximum.accumulate(np.where(first, np.arange(ids.size), 0))
+        kappa = math.log(2.0) / self.half_life
+        pareto = p.table.model[p.segment[ids]] == PARETO
+        for r in range(int(rank.max()) + 1):
+            sel = rank == r
+            cid, d, b = ids[sel], days[sel], beta[sel]
+            d = np.maximum(d, p.eta_day[cid])
+            par = pareto[sel]
+            if par.any():
+                pc = cid[par]
+                p.hazard_used[pc] += p.drop[pc] * integrated_multiplier(p.eta[pc], d[par] - p.eta_day[pc], kappa)
+            p.eta[cid] = p.eta_at(cid, d, self.half_life) + b
+            p.eta_day[cid] = d
+        pc = ids[first & pareto]
+        if pc.size:
+            budget = self.streams.exponential("lifetime", pc, 0)
+            remaining = np.maximum(budget - p.hazard_used[pc], 0.0) / p.drop[pc]
+            p.death[pc] = p.eta_day[pc] + solve_multiplier(p.eta[pc], remaining, kappa)
+            self.schedule(pc)
+
+
+def integrated_multiplier(c: np.ndarray, u: np.ndarray, kappa: float) -> np.ndarray:
+    """∫₀ᵘ exp(c·e^(−κs)) ds — the hazard multiplier of a fading effect, integrated.
+
+    Equals (Ei(c) − Ei(c·e^(−κu)))/κ for c ≠ 0 (substitute y = c·e^(−κs)) and u for c = 0.
+    """
+    c = np.asarray(c, dtype=float)
+    u = np.asarray(u, dtype=float)
+    out = u.copy()
+    nz = c != 0
+    if nz.any():
+        cn, un = c[nz], u[nz]
+        out[nz] = (expi(cn) - expi(cn * np.exp(-kappa * un))) / kappa
+    return out
+
+
+def solve_multiplier(c: np.ndarray, target: np.ndarray, kappa: float) -> np.ndarray:
+    """The u ≥ 0 with :func:`integrated_multiplier` (c, u) = target (Newton's method).
+
+    The integrand exp(c·e^(−κs)) is monotone in s, so Newton's iterates approach the root
+    from one side after the first step; 50 steps bound the loop.
+    """
+    c = np.asarray(c, dtype=float)
+    target = np.asarray(target, dtype=float)
+    u = target * np.exp(-np.maximum(c, 0.0))
+    for _ in range(50):
+        f = integrated_multiplier(c, u, kappa) - target
+        step = f / np.exp(c * np.exp(-kappa * u))
+        u = np.maximum(u - step, 0.0)
+        if np.all(np.abs(step) <= 1e-12 * np.maximum(u, 1.0)):
+            break
+    return u

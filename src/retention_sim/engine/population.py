@@ -17,7 +17,7 @@ __all__ = ["Population", "SegmentTable", "SBG", "BG", "PARETO", "PENDING", "ACTI
 
 SBG, BG, PARETO = 0, 1, 2
 PENDING, ACTIVE, CHURNED = 0, 1, 2  # phase of a customer
-SOURCES = ("initial", "paid", "organic")
+SOURCES = ("initial", "paid", "organic", "word_of_mouth")
 
 
 @dataclass(frozen=True)
@@ -62,16 +62,23 @@ class Population:
     lam : float64           purchase rate per day
     drop : float64          θ (sbg, per renewal), p (bg, per purchase) or μ (pareto, per day)
     nu : float64            Gamma-Gamma rate ν (spend ~ Gamma(p, rate ν)); 0 without spend
-    next_purchase, next_renewal, death, next_event : float64   days; inf when none
-    n_purchases, n_renewals : int32   repeat purchases and renewals so far
+    next_purchase, next_renewal, death, next_service, next_event : float64
+                            days of the next purchase, renewal, death (pareto), service
+                            clock event, and the earliest of them; inf when none
+    n_purchases, n_renewals, n_service, n_problems, n_contacts : int32   counts so far
+                            (repeat purchases; the counters key the per-customer draws)
     revenue : float64       purchase revenue so far
     eta, eta_day : float64  log-hazard offset and the day it was last set (DESIGN §1.2)
+    hazard_used : float64   pareto: integrated dropout hazard from acquisition to eta_day
+    service_share : float64 at churn: share of the hazard due to experiences, 1 − e^(−η)⁺
     """
 
     _FLOAT = ("acquired", "churned", "lam", "drop", "nu", "next_purchase", "next_renewal",
-              "death", "next_event", "revenue", "eta", "eta_day")
+              "death", "next_service", "next_event", "revenue", "eta", "eta_day", "hazard_used",
+              "service_share")
+    _INT = ("n_purchases", "n_renewals", "n_service", "n_problems", "n_contacts")
     _INIT = {"churned": np.inf, "next_purchase": np.inf, "next_renewal": np.inf,
-             "death": np.inf, "next_event": np.inf}
+             "death": np.inf, "next_service": np.inf, "next_event": np.inf}
 
     def __init__(self, table: SegmentTable, capacity: int = 1024) -> None:
         self.table = table
@@ -91,8 +98,8 @@ class Population:
         grow("segment", np.int16)
         grow("source", np.int8)
         grow("phase", np.int8)
-        grow("n_purchases", np.int32)
-        grow("n_renewals", np.int32)
+        for name in self._INT:
+            grow(name, np.int32)
         self.capacity = capacity
 
     def add(self, acquired: np.ndarray, source: int, streams: Streams) -> np.ndarray:

@@ -1,0 +1,338 @@
+"""The support desk: channels of agents serving contacts in a SimPy environment.
+
+Each channel is a multi-server queue built on SimPy's event scheduling: an arrival or a
+service completion is one :class:`simpy.Timeout` whose callback moves the queue on, so
+a contact costs two scheduled events and no generator process.  Waiting contacts sit
+in a heap by (priority, arrival day).  Patience is exponential; an impatient contact
+leaves at its exact deadline — it is removed lazily when an agent would pick it and at
+every slice boundary, which gives the same sample path as a contact that hangs up at
+its deadline (FCFS within a priority class).  With one channel, Poisson arrivals,
+exponential handling and patience this is the M/M/c(+M) queue of Erlang C and Erlang A
+(tests/test_desk.py compares them).
+
+The per-contact random draws are counter-based, keyed by (customer, that customer's
+contact number), so a customer's contacts are served alike in compared scenarios.
+Time is in days; ``*_minutes`` inputs are converted once.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import simpy
+from scipy.special import ndtri
+
+from ..config import Channel as ChannelSpec
+from .rng import Streams
+
+__all__ = ["Desk", "ChannelState", "ROUTINE", "COMPLAINT", "OUTREACH", "KINDS"]
+
+MINUTES = 1.0 / 1440.0
+ROUTINE, COMPLAINT, OUTREACH = 0, 1, 2
+KINDS = ("routine", "complaint", "outreach")
+
+# outcome codes passed to the outcome callback
+ABANDONED, UNRESOLVED, RESOLVED = 0, 1, 2
+
+#: called with (contact index, day, outcome code) when a contact ends
+Outcome = Callable[[int, float, int], None]
+
+
+class _At(simpy.events.Event):
+    """A scheduled call-back: a :class:`simpy.Timeout` without the generality.
+
+    Triggered at ``now + delay`` with ``value``; SimPy's environment runs ``callback``.
+    """
+
+    def __init__(self, env: simpy.Environment, delay: float, value: int,
+                 callback: Callable[[simpy.Event], None]) -> None:
+        self.env = env
+        self.callbacks = [callback]
+        self._value = value
+        self._ok = True
+        env.schedule(self, simpy.events.NORMAL, delay)
+
+
+@dataclass
+class _Draws:
+    patience: list[float]
+    handle: list[float]
+    resolve: list[float]
+    newagent: list[float]
+    retry: list[float]
+
+
+class ChannelState:
+    """Runtime state of one channel: agents on duty, busy agents and the waiting heap."""
+
+    def __init__(self, spec: ChannelSpec, index: int, horizon_days: float) -> None:
+        self.spec = spec
+        self.index = index
+        self.capacity = spec.agents if spec.shifts is None else spec.shifts[0]
+        self.roster = spec.agents if spec.shifts is None else max(spec.shifts)
+        self.busy = 0
+        self.heap: list[tuple[int, float, int]] = []
+        self.fcr = spec.first_contact_resolution
+        mean = spec.handle_minutes * MINUTES
+        if spec.handle_distribution == "exponential":
+            self.mu_log, self.sigma_log = math.nan, math.nan
+        else:
+            s2 = math.log1p(spec.handle_cv ** 2)
+            self.mu_log, self.sigma_log = math.log(mean) - s2 / 2, math.sqrt(s2)
+        self.mean_handle = mean
+        self.patience = math.inf if spec.patience_minutes is None else spec.patience_minutes * MINUTES
+        self.hires: list[float] = []  # hire days of agents still learning
+        self.hire_log: list[tuple[float, int]] = []  # (day, agents hired)
+        #: agent-days spent handling, by the day the handling started
+        self.busy_by_day = [0.0] * (int(math.ceil(horizon_days)) + 2)
+        self.attrition = spec.attrition
+
+    def new_share(self, now: float) -> float:
+        """Share of the roster hired less than ``learning_days`` ago."""
+        att = self.spec.attrition
+        if att is None or not self.hires:
+            return 0.0
+        while self.hires and self.hires[0] <= now - att.learning_days:
+            self.hires.pop(0)
+        return min(1.0, len(self.hires) / max(self.roster, 1))
+
+    def capacity_hours(self, horizon_days: float) -> np.ndarray:
+        """Agents on duty in each hour from day 0 to the horizon."""
+        hours = int(math.ceil(horizon_days * 24))
+        if self.spec.shifts is None:
+            return np.full(hours, float(self.spec.agents))
+        return np.resize(np.asarray(self.spec.shifts, dtype=float), hours)
+
+
+class Desk:
+    """All channels of the service and the record of every contact.
+
+    Parameters
+    ----------
+    env : simpy.Environment
+    channels : tuple of Channel specs
+    streams : Streams
+        Random streams of the replication.
+    horizon_days : float
+    on_outcome : callable, optional
+        ``on_outcome(contact, day, code)`` when a contact is abandoned (code 0), handled
+        unresolved (1) or resolved (2).
+    repeat_handle_factor, repeat_resolution_uplift : float
+        Personalised support: a repeat contact (attempt > 1) takes this share of the
+        handle time and gains this much resolution probability.
+    """
+
+    def __init__(self, env: simpy.Environment, channels: tuple[ChannelSpec, ...],
+                 streams: Streams, horizon_days: float, on_outcome: Outcome | None = None,
+                 repeat_handle_factor: float = 1.0, repeat_resolution_uplift: float = 0.0
+                 ) -> None:
+        self.env = env
+        self.streams = streams
+        self.horizon = horizon_days
+        self.channels = [ChannelState(spec, i, horizon_days) for i, spec in enumerate(channels)]
+        self._cum_share = np.cumsum([c.share for c in channels])
+        self._cum_share[-1] = 1.0
+        self.on_outcome = on_outcome
+        self.repeat_handle_factor = repeat_handle_factor
+        self.repeat_resolution_uplift = repeat_resolution_uplift
+        # the contacts table, column by column
+        self.customer: list[int] = []
+        self.channel: list[int] = []
+        self.kind: list[int] = []
+        self.attempt: list[int] = []
+        self.arrival: list[float] = []
+        self.start: list[float] = []
+        self.end: list[float] = []
+        self.outcome: list[int] = []
+        self.priority: list[int] = []
+        self.draws = _Draws([], [], [], [], [])
+        for ch in self.channels:
+            if ch.spec.shifts is not None:
+                env.process(self._shifts(ch))
+            if ch.spec.attrition is not None:
+                env.process(self._attrition(ch))
+
+    # -- arrivals --------------------------------------------------------------------
+    def submit(self, customers: np.ndarray, days: np.ndarray, counters: np.ndarray, kind: int,
+               attempt: np.ndarray | int = 1, priority: np.ndarray | int = 1,
+               channel: np.ndarray | int | None = None) -> None:
+        """Contacts of ``customers`` arriving at ``days`` (each ≥ now).
+
+        ``counters`` is each customer's contact number (keys the counter-based draws).
+        ``channel`` forces a channel; by default contacts are routed by channel share.
+        """
+        n = customers.size
+        if n == 0:
+            return
+        s = self.streams
+        if channel is None:
+            route = np.searchsorted(self._cum_share, s.uniform("route", customers, counters),
+                                    side="right")
+            route = np.minimum(route, len(self.channels) - 1)
+        else:
+            route = np.broadcast_to(np.asarray(channel), (n,))
+        u_handle = s.uniform("handle", customers, counters)
+        z = ndtri(u_handle)
+        e = -np.log(u_handle)
+        handle = np.empty(n)
+        patience = s.exponential("patience", customers, counters)
+        for ch in self.channels:
+            m = route == ch.index
+            if not m.any():
+                continue
+            if math.isnan(ch.mu_log):
+                handle[m] = ch.mean_handle * e[m]
+            else:
+                handle[m] = np.exp(ch.mu_log + ch.sigma_log * z[m])
+            patience[m] *= ch.patience
+        first = len(self.customer)
+        self.customer.extend(customers.tolist())
+        self.channel.extend(route.tolist())
+        self.kind.extend([kind] * n)
+        self.attempt.extend(np.broadcast_to(attempt, (n,)).tolist())
+        self.priority.extend(np.broadcast_to(priority, (n,)).tolist())
+        self.arrival.extend(days.tolist())
+        self.start.extend([math.nan] * n)
+        self.end.extend([math.nan] * n)
+        self.outcome.extend([-1] * n)
+        d = self.draws
+        d.patience.extend(patience.tolist())
+        d.handle.extend(handle.tolist())
+        d.resolve.extend(s.uniform("resolve", customers, counters).tolist())
+        d.newagent.extend(s.uniform("new_agent", customers, counters).tolist())
+        d.retry.extend(s.uniform("retry", customers, counters).tolist())
+        env = self.env
+        now = env.now
+        arrive = self._arrive
+        for ci, delay in zip(range(first, first + n), np.maximum(days - now, 0.0).tolist(),
+                             strict=True):
+            _At(env, delay, ci, arrive)
+
+    # -- the queue -------------------------------------------------------------------
+    def _arrive(self, ev: simpy.Event) -> None:
+        ci = ev._value
+        ch = self.channels[self.channel[ci]]
+        if ch.busy < ch.capacity:
+            self._serve(ch, ci)
+        else:
+            heapq.heappush(ch.heap, (self.priority[ci], self.arrival[ci], ci))
+
+    def _serve(self, ch: ChannelState, ci: int) -> None:
+        env = self.env
+        now = env._now
+        ch.busy += 1
+        self.start[ci] = now
+        draws = self.draws
+        handle = draws.handle[ci]
+        fcr = ch.fcr
+        if self.attempt[ci] > 1:
+            handle *= self.repeat_handle_factor
+            fcr = min(1.0, fcr + self.repeat_resolution_uplift)
+        att = ch.attrition
+        if att is not None and draws.newagent[ci] < ch.new_share(now):
+            handle *= att.new_agent_handle_multiplier
+            fcr *= att.new_agent_resolution_multiplier
+        ch.busy_by_day[int(now)] += handle
+        self.outcome[ci] = RESOLVED if draws.resolve[ci] < fcr else UNRESOLVED
+        _At(env, handle, ci, self._complete)
+
+    def _complete(self, ev: simpy.Event) -> None:
+        ci = ev._value
+        now = self.env.now
+        self.end[ci] = now
+        ch = self.channels[self.channel[ci]]
+        ch.busy -= 1
+        if self.on_outcome is not None:
+            self.on_outcome(ci, now, self.outcome[ci])
+        self._pull(ch)
+
+    def _pull(self, ch: ChannelState) -> None:
+        now = self.env.now
+        heap = ch.heap
+        while heap and ch.busy < ch.capacity:
+            _, _, ci = heapq.heappop(heap)
+            deadline = self.arrival[ci] + self.draws.patience[ci]
+            if deadline < now:
+                self._abandon(ci, deadline)
+            else:
+                self._serve(ch, ci)
+
+    def _abandon(self, ci: int, day: float) -> None:
+        self.outcome[ci] = ABANDONED
+        self.end[ci] = day
+        if self.on_outcome is not None:
+            self.on_outcome(ci, day, ABANDONED)
+
+    def expire(self) -> None:
+        """Remove every waiting contact whose patience ran out before now."""
+        now = self.env.now
+        for ch in self.channels:
+            if not ch.heap or math.isinf(ch.patience):
+                continue
+            keep = []
+            gone = []
+            for item in ch.heap:
+                ci = item[2]
+                deadline = self.arrival[ci] + self.draws.patience[ci]
+                (gone if deadline < now else keep).append((deadline, item))
+            if gone:
+                ch.heap = [item for _, item in keep]
+                heapq.heapify(ch.heap)
+                for deadline, item in sorted(gone):
+                    self._abandon(item[2], deadline)
+
+    # -- agents ------------------------------------------------------------------------
+    def _shifts(self, ch: ChannelState):  # type: ignore[no-untyped-def]
+        shifts = ch.spec.shifts
+        assert shifts is not None
+        hour = 0
+        while True:
+            yield self.env.timeout((hour + 1) / 24 - self.env.now)
+            hour += 1
+            ch.capacity = shifts[hour % 24]
+            self._pull(ch)
+
+    def _attrition(self, ch: ChannelState):  # type: ignore[no-untyped-def]
+        att = ch.spec.attrition
+        assert att is not None
+        month = 365.25 / 12
+        gen = self.streams.generator(f"attrition.{ch.spec.name}")
+        hourly = ch.capacity_hours(self.horizon)
+        k = 0
+        while True:
+            yield self.env.timeout(month)
+            k += 1
+            lo, hi = int((k - 1) * month), int(k * month)
+            busy = sum(ch.busy_by_day[lo:hi])
+            cap = hourly[lo * 24: hi * 24].sum() / 24
+            occupancy = busy / cap if cap > 0 else 0.0
+            p = min(1.0, att.monthly_rate + att.occupancy_slope * max(0.0, occupancy - 0.8))
+            leavers = int(gen.binomial(ch.roster, p))
+            ch.hires.extend([self.env.now] * leavers)
+            ch.hire_log.append((self.env.now, leavers))
+
+    # -- results -----------------------------------------------------------------------
+    def table(self) -> dict[str, np.ndarray]:
+        """The contacts table as arrays (wait in minutes; NaN while still waiting)."""
+        arrival = np.asarray(self.arrival)
+        start = np.asarray(self.start)
+        end = np.asarray(self.end)
+        outcome = np.asarray(self.outcome, dtype=np.int8)
+        abandoned = outcome == ABANDONED
+        wait_end = np.where(abandoned, end, start)
+        return {
+            "customer_id": np.asarray(self.customer, dtype=np.int64),
+            "channel": np.asarray(self.channel, dtype=np.int16),
+            "kind": np.asarray(self.kind, dtype=np.int8),
+            "attempt": np.asarray(self.attempt, dtype=np.int16),
+            "arrival_day": arrival,
+            "wait_minutes": (wait_end - arrival) / MINUTES,
+            "handle_minutes": (end - start) / MINUTES,
+            "abandoned": abandoned,
+            "handled": ~np.isnan(start),
+            "resolved": (outcome == RESOLVED) & ~np.isnan(end),
+        }
