@@ -67,6 +67,27 @@ def build_parser() -> argparse.ArgumentParser:
     common_run(p)
     p.add_argument("--out", type=Path, help="write summary.json, periods.csv, customers.parquet")
 
+    p = sub.add_parser("compare", help="paired what-if: alternatives vs a base, with CRN")
+    p.add_argument("base", type=Path)
+    p.add_argument("alternatives", type=Path, nargs="+")
+    p.add_argument("--seed", type=_seed, default=0)
+    p.add_argument("--replications", type=_positive_int, default=10)
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+                   help="override applied to every scenario (repeatable)")
+    p.add_argument("--workers", type=_positive_int, default=None)
+    p.add_argument("--metrics", default="active_end,churned,revenue,profit,npv",
+                   help="comma-separated metrics to print (default: %(default)s)")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("sweep", help="grid or Latin-hypercube sweep, resumable")
+    p.add_argument("sweep_file", type=Path)
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_positive_int, default=None)
+    where.add_argument("--dask", metavar="ADDRESS", default=None,
+                       help="run on the Dask scheduler at ADDRESS (e.g. tcp://host:8786)")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--json", action="store_true")
+
     p = sub.add_parser("validate", help="check a scenario file (exit 0 or 2)")
     p.add_argument("scenario", type=Path)
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
@@ -163,6 +184,70 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .experiment import compare
+    from .scenario import load_scenario
+
+    base = load_scenario(args.base, args.overrides)
+    alts = [load_scenario(p, args.overrides) for p in args.alternatives]
+    names = [a.name for a in alts]
+    if len(set(names)) != len(names) or base.name in names:
+        raise InputError("compared scenarios need distinct 'name' values; got "
+                         f"{', '.join([base.name, *names])}")
+    if args.replications < 2:
+        raise InputError(f"--replications must be >= 2 for an interval; got {args.replications}")
+    total = (len(alts) + 1) * args.replications
+    with _progress(total, "compare") as bar:
+        table = compare(base, alts, seed=args.seed, replications=args.replications,
+                        workers=args.workers, progress=bar.update)
+    wanted = [m.strip() for m in args.metrics.split(",") if m.strip()]
+    unknown = sorted(set(wanted) - set(table.metric))
+    if unknown:
+        raise InputError(f"--metrics: unknown metric(s) {', '.join(unknown)}; known: "
+                         f"{', '.join(sorted(set(table.metric)))}")
+    if args.json:
+        keys = ["mean_difference", "ci_low", "ci_high", "relative_change",
+                "paired_half_width", "unpaired_half_width"]
+        payload = {"base": base.name, "replications": args.replications, "seed": args.seed,
+                   "alternatives": {alt: {r.metric: {k: _clean(getattr(r, k)) for k in keys}
+                                          for r in g.itertuples()}
+                                    for alt, g in table.groupby("alternative", sort=False)}}
+        print(json.dumps(payload, indent=2))
+        return 0
+    print(f"base {base.name!r}, {args.replications} paired replications, seed {args.seed}")
+    for alt, g in table.groupby("alternative", sort=False):
+        print(f"\n{alt} − {base.name}")
+        print(f"{'metric':<18}{'difference':>16}{'95% CI':>34}{'change':>10}{'CRN var. red.':>15}")
+        for r in g.set_index("metric").loc[wanted].itertuples():
+            print(f"{r.Index:<18}{r.mean_difference:>16,.6g}"
+                  f"{f'[{r.ci_low:,.5g}, {r.ci_high:,.5g}]':>34}{r.relative_change:>10.2%}"
+                  f"{r.variance_reduction:>15.0%}")
+    return 0
+
+
+def _clean(x: float) -> float | None:
+    import math
+
+    return None if not math.isfinite(x) else float(x)
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from .sweep import run_sweep
+
+    bar = _progress(0, "sweep")
+    with bar:
+        table = run_sweep(args.sweep_file, args.out, workers=args.workers, dask=args.dask,
+                          progress=bar.update, on_total=lambda n: setattr(bar, "total", n))
+    summary = json.loads((args.out / "summary.json").read_text())
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(f"{summary['points']} points x {summary['replications']} replications: "
+              f"{summary['computed']} computed, {summary['reused']} reused; "
+              f"results in {args.out / 'results.parquet'} ({len(table):,} rows)")
+    return 0
+
+
 def cmd_queue(args: argparse.Namespace) -> int:
     from .engine.queue_sim import QUEUE_METRICS, simulate_queue
     from .fit.erlang import erlang_a, erlang_c
@@ -201,7 +286,8 @@ def cmd_queue(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "validate": cmd_validate, "demo": cmd_demo, "queue": cmd_queue}
+COMMANDS = {"run": cmd_run, "validate": cmd_validate, "demo": cmd_demo, "queue": cmd_queue,
+            "compare": cmd_compare, "sweep": cmd_sweep}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

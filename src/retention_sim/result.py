@@ -33,8 +33,17 @@ _TOTALS = ("acquired", "churned", "purchases", "revenue", "gross_margin", "profi
            "prospects_deterred")
 
 
-def summarise(periods: dict[str, np.ndarray]) -> dict[str, float]:
-    """Headline metrics of one replication from its period columns."""
+def summarise(periods: dict[str, np.ndarray], warmup_periods: int = 0) -> dict[str, float]:
+    """Headline metrics of one replication from its period columns.
+
+    The first ``warmup_periods`` periods are left out (a run that starts from an empty
+    or artificial state, such as a single cohort, may need a warm-up).
+    """
+    if warmup_periods:
+        n = len(periods["period"])
+        if not 0 <= warmup_periods < n:
+            raise ValueError(f"warmup_periods must be in [0, {n - 1}]. Got {warmup_periods!r}.")
+        periods = {k: v[warmup_periods:] for k, v in periods.items()}
     total = {k: float(np.sum(v)) for k, v in periods.items()
              if k in _TOTALS or k.endswith("_cost") or k == "cost_to_serve"}
     churn = periods["churn_rate"]
@@ -76,10 +85,13 @@ class Result:
         One per replication, in replication order.
     """
 
-    def __init__(self, outputs: Sequence[RunOutput]) -> None:
+    def __init__(self, outputs: Sequence[RunOutput], warmup_periods: int = 0) -> None:
         if not outputs:
             raise ValueError("a Result needs at least one replication")
         self.outputs = sorted(outputs, key=lambda o: o.replication)
+        self.warmup_periods = warmup_periods
+        #: set by :func:`~retention_sim.experiment.run_to_precision`
+        self.achieved_half_width: float | None = None
         self.scenario = self.outputs[0].scenario
         self._periods: pd.DataFrame | None = None
         self._customers: pd.DataFrame | None = None
@@ -132,8 +144,8 @@ class Result:
     @property
     def summary(self) -> pd.DataFrame:
         """One row per replication with the headline metrics (see :func:`summarise`)."""
-        rows = [{"scenario": o.scenario, "replication": o.replication, **summarise(o.periods)}
-                for o in self.outputs]
+        rows = [{"scenario": o.scenario, "replication": o.replication,
+                 **summarise(o.periods, self.warmup_periods)} for o in self.outputs]
         return pd.DataFrame(rows)
 
     def metrics(self, level: float = 0.95) -> pd.DataFrame:
