@@ -1,0 +1,130 @@
+"""Fitters for the standard customer-lifetime models.
+
+One model per module, one contract (``fit(...)`` returns ``self``; ``params_``, ``se_``,
+``log_likelihood_``, ``n_``, ``summary``, ``to_dict()``; predictions as methods):
+
+========== ============= ==================================================
+name       class         model
+========== ============= ==================================================
+sbg        SBG           shifted-beta-geometric (Fader & Hardie 2007)
+bgnbd      BGNBD         BG/NBD (Fader, Hardie & Lee 2005)
+paretonbd  ParetoNBD     Pareto/NBD (Schmittlein, Morrison & Colombo 1987)
+gammagamma GammaGamma    Gamma-Gamma spend (Fader, Hardie & Lee 2005)
+bgbb       BGBB          BG/BB (Fader, Hardie & Shang 2010)
+km         KaplanMeier   Kaplan-Meier with Greenwood variance
+========== ============= ==================================================
+
+:func:`fit_file` reads a data file, works out its format and fits a model by name; the
+command line's ``retention-sim fit MODEL DATA`` uses it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from retention_sim.data import (
+    detect_format,
+    read_bgbb,
+    read_durations,
+    read_rfm,
+    read_survivors,
+    summarise_transactions,
+)
+from retention_sim.errors import InputError
+from retention_sim.fit.base import ParametricFitter
+from retention_sim.fit.bgbb import BGBB
+from retention_sim.fit.bgnbd import BGNBD
+from retention_sim.fit.gammagamma import GammaGamma
+from retention_sim.fit.km import KaplanMeier
+from retention_sim.fit.paretonbd import ParetoNBD
+from retention_sim.fit.sbg import SBG
+
+__all__ = [
+    "SBG", "BGNBD", "ParetoNBD", "GammaGamma", "BGBB", "KaplanMeier",
+    "ParametricFitter", "MODELS", "fit_file",
+]
+
+MODELS: dict[str, type[ParametricFitter] | type[KaplanMeier]] = {
+    "sbg": SBG, "bgnbd": BGNBD, "paretonbd": ParetoNBD, "gammagamma": GammaGamma,
+    "bgbb": BGBB, "km": KaplanMeier,
+}
+"""Model names accepted by :func:`fit_file` and the command line."""
+
+_EXPECTS = {  # model -> input formats it can be fitted on
+    "sbg": ("survivors",), "bgnbd": ("transactions", "rfm"),
+    "paretonbd": ("transactions", "rfm"), "gammagamma": ("transactions", "rfm"),
+    "bgbb": ("bgbb",), "km": ("durations",),
+}
+
+
+def fit_file(model: str, path: str | os.PathLike[str], *, time_unit: str = "week"
+             ) -> ParametricFitter | KaplanMeier:
+    """Fit the model named ``model`` to the CSV file at ``path``.
+
+    Parameters
+    ----------
+    model : {"sbg", "bgnbd", "paretonbd", "gammagamma", "bgbb", "km"}
+        Which model to fit.
+    path : path-like
+        A CSV file in one of the formats of DESIGN §3.  For the transaction models the
+        file may be a transaction log (``customer_id, date[, amount]``, summarised with
+        :func:`retention_sim.data.summarise_transactions` up to the last date) or an RFM
+        summary (``customer_id, frequency, recency, T[, monetary_value]``).
+    time_unit : {"day", "week", "month", "quarter", "year"}
+        Unit of recency and T when a transaction log is summarised.
+
+    Returns
+    -------
+    ParametricFitter or KaplanMeier
+        The fitted model; its ``input_format_`` says which format was found
+        (``"transactions"``, ``"rfm"``, ``"survivors"``, ``"bgbb"`` or ``"durations"``).
+
+    Raises
+    ------
+    InputError
+        Unknown model, unreadable file, a format the model cannot use, or bad values
+        (the message names the file, row, column and value).
+    """
+    if model not in MODELS:
+        raise InputError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}.")
+    source = str(path)
+    file = Path(path)
+    if not file.is_file():
+        raise InputError("no such file.", source)
+    if file.stat().st_size == 0:
+        raise InputError("the file is empty; expected a CSV file with a header line.", source)
+    try:
+        header = pd.read_csv(file, nrows=0)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(f"not a readable CSV file ({exc}).", source) from None
+    try:
+        fmt = detect_format(header)
+        if fmt not in _EXPECTS[model]:
+            raise InputError(
+                f"the columns ({', '.join(map(str, header.columns))}) look like {fmt} data, "
+                f"but {model} is fitted on {' or '.join(_EXPECTS[model])} data.")
+        fitted = _fit(model, fmt, file, time_unit)
+    except InputError as exc:
+        raise exc.with_source(source) from None
+    fitted.input_format_ = fmt
+    return fitted
+
+
+def _fit(model: str, fmt: str, file: Path, time_unit: str) -> ParametricFitter | KaplanMeier:
+    if model == "sbg":
+        return SBG().fit(read_survivors(file))
+    if model == "bgbb":
+        return BGBB().fit(read_bgbb(file))
+    if model == "km":
+        return KaplanMeier().fit(read_durations(file))
+    rfm = (summarise_transactions(file, time_unit=time_unit) if fmt == "transactions"
+           else read_rfm(file))
+    if model == "gammagamma":
+        if "monetary_value" not in rfm.columns:
+            raise InputError("the Gamma-Gamma model needs spend: an 'amount' column in a "
+                             "transaction log or 'monetary_value' in an RFM summary.")
+        return GammaGamma().fit(rfm)
+    return (BGNBD() if model == "bgnbd" else ParetoNBD()).fit(rfm)
