@@ -92,3 +92,26 @@ def test_demo_writes_report_and_figure(tmp_path) -> None:
     names = {p.name for p in (tmp_path / "demo").iterdir()}
     assert {"summary.json", "periods.csv", "overview.png"} <= names
     assert (tmp_path / "demo" / "overview.png").stat().st_size > 10_000
+
+
+def test_fit_json_reproduces_published_bgnbd(root, capsys) -> None:
+    assert main(["fit", "bgnbd", str(root / "data/cdnow_customers_summary.csv"), "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert set(payload) == {"model", "n", "params", "se", "log_likelihood"}
+    assert payload["n"] == 2357
+    published = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}  # Fader, Hardie & Lee 2005
+    for name, value in published.items():
+        assert float(f"{payload['params'][name]:.3g}") == pytest.approx(value, rel=2e-3)
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    ("customer_id,date\n1,2020-01-05\n2,not-a-date\n", "row 2"),
+    ("customer_id,frequency,recency\n1,2,3\n", "cannot tell the format"),
+    ("", "empty"),
+])
+def test_fit_bad_data_exit_2(tmp_path, capsys, content: str, expected: str) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    assert main(["fit", "bgnbd", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert expected in err and str(path) in err and len(err.strip().splitlines()) == 1

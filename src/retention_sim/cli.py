@@ -88,6 +88,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("fit", help="fit a lifetime model to a data file")
+    p.add_argument("model", help="sbg, bgnbd, paretonbd, gammagamma, bgbb or km")
+    p.add_argument("data", type=Path)
+    p.add_argument("--time-unit", default="week", choices=["day", "week", "month", "quarter", "year"],
+                   help="unit of recency and T when a transaction log is summarised")
+    p.add_argument("--json", action="store_true")
+
     p = sub.add_parser("validate", help="check a scenario file (exit 0 or 2)")
     p.add_argument("scenario", type=Path)
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
@@ -248,6 +255,23 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fit(args: argparse.Namespace) -> int:
+    from .fit import fit_file
+
+    model = fit_file(args.model, args.data, time_unit=args.time_unit)
+    payload = model.to_dict()
+    if args.json:
+        print(json.dumps(payload, indent=2))
+        return 0
+    found = getattr(model, "input_format_", None)
+    print(f"{payload['model']} fitted to {args.data}" + (f" (read as {found})" if found else "")
+          + f": n = {payload['n']}")
+    print(model.summary.to_string(float_format=lambda x: f"{x:.6g}"))
+    if payload.get("log_likelihood") is not None:
+        print(f"log-likelihood {payload['log_likelihood']:.2f}")
+    return 0
+
+
 def cmd_queue(args: argparse.Namespace) -> int:
     from .engine.queue_sim import QUEUE_METRICS, simulate_queue
     from .fit.erlang import erlang_a, erlang_c
@@ -287,7 +311,7 @@ def cmd_queue(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "demo": cmd_demo, "queue": cmd_queue,
-            "compare": cmd_compare, "sweep": cmd_sweep}
+            "compare": cmd_compare, "sweep": cmd_sweep, "fit": cmd_fit}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
