@@ -12,9 +12,10 @@ True
 from .config import ScenarioConfig
 from .engine.core import Engine, simulate
 from .errors import ConvergenceError, InputError
-from .experiment import run
+from .experiment import compare, run, run_to_precision
 from .result import Result
 from .scenario import Scenario, dump_scenario, load_scenario, scenario_from_dict, shipped_scenario
+from .sweep import run_sweep
 
 __all__ = [
     "ConvergenceError",
@@ -23,9 +24,12 @@ __all__ = [
     "Result",
     "Scenario",
     "ScenarioConfig",
+    "compare",
     "dump_scenario",
     "load_scenario",
     "run",
+    "run_to_precision",
+    "run_sweep",
     "scenario_from_dict",
     "shipped_scenario",
     "simulate",
