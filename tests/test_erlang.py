@@ -315,3 +315,8 @@ def test_erlang_a_metrics_are_consistent(
     # Little + exponential patience: P(abandon) = θ · mean wait of all arrivals
     assert m.p_abandon == pytest.approx(m.mean_wait_all_seconds / (patience * 60), rel=1e-6,
                                         abs=1e-12)
+
+
+def test_erlang_a_occupancy_stays_a_probability_in_deep_overload() -> None:
+    # found by hypothesis: 1759 calls/h on one agent, rounding gave 1.0000000000012
+    assert erlang_a(1759.0, 2.0, 1, 16.0, 0.0).occupancy <= 1.0

@@ -404,7 +404,7 @@ def erlang_a(
         asa_seconds=wait_answered_hours * 3600.0,
         service_level=answered_within,
         p_abandon=p_abandon,
-        occupancy=lam * (1.0 - p_abandon) / (n * mu),
+        occupancy=min(1.0, lam * (1.0 - p_abandon) / (n * mu)),  # rounding can exceed 1 in overload
         mean_wait_all_seconds=queue_mean / lam * 3600.0,
         service_level_answered=answered_within / p_answered,
     )
