@@ -9,7 +9,8 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 
-__all__ = ["plot_periods", "plot_overview"]
+__all__ = ["plot_periods", "plot_overview", "plot_comparison", "plot_optimum", "plot_tornado",
+           "plot_sweep"]
 
 
 def plot_periods(periods: pd.DataFrame, metric: str = "active_end", *, ax: Axes | None = None,
@@ -44,3 +45,149 @@ def plot_overview(periods: pd.DataFrame, metrics: tuple[str, ...] = (
         plot_periods(periods, metric, ax=ax, **kwargs)
         ax.set_title(metric.replace("_", " "))
     return fig
+
+
+# ---------------------------------------------------------------- holdout validation
+__all__ += ["plot_tracking", "plot_conditional_expectations"]
+
+_SOURCE_STYLE = {"actual": {"color": "black", "linestyle": "-"},
+                 "model": {"color": "C0", "linestyle": "--"},
+                 "simulation": {"color": "C1", "linestyle": ":"}}
+
+
+def _need_columns(data: pd.DataFrame, columns: tuple[str, ...], made_by: str) -> None:
+    from .errors import InputError
+
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        raise InputError(f"the table is missing column {missing[0]!r}; make it with {made_by}.")
+
+
+def plot_tracking(data: pd.DataFrame, *, ax: Axes | None = None, cumulative: bool = True,
+                  **kwargs: Any) -> Axes:
+    """Tracking plot of repeat transactions: actual vs model vs simulation.
+
+    The figure of Fader, Hardie & Lee (2005), "'Counting your customers' the easy way",
+    Marketing Science 24(2) (its tracking plot), with the simulation's 95% band and a dashed
+    vertical line at the end of the calibration period.
+
+    Parameters
+    ----------
+    data : DataFrame
+        From :func:`retention_sim.holdout.tracking` (``period, phase, source,
+        repeat_transactions, cumulative, cumulative_low, cumulative_high``).
+    cumulative : bool, default True
+        Cumulative repeat transactions (True) or the transactions of each period.
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.plot` for every line.
+    """
+    _need_columns(data, ("period", "phase", "source", "repeat_transactions", "cumulative"),
+                  "retention_sim.holdout.tracking")
+    ax = ax or plt.gca()
+    y = "cumulative" if cumulative else "repeat_transactions"
+    for source, grp in data.groupby("source", sort=False):
+        style = {**_SOURCE_STYLE.get(str(source), {}), **kwargs}
+        ax.plot(grp["period"], grp[y], label=str(source), **style)
+        if cumulative and grp["cumulative_low"].notna().any():
+            ax.fill_between(grp["period"], grp["cumulative_low"], grp["cumulative_high"],
+                            color=style.get("color", "C1"), alpha=0.2, linewidth=0,
+                            label=f"{source} 95% band")
+    calibration = data.loc[data["phase"] == "calibration", "period"]
+    if len(calibration):
+        ax.axvline(calibration.max(), color="grey", linestyle="--", linewidth=1)
+    unit = data.attrs.get("time_unit", "period")
+    ax.set_xlabel(unit)
+    ax.set_ylabel(("cumulative " if cumulative else "") + "repeat transactions")
+    ax.legend()
+    return ax
+
+
+def plot_conditional_expectations(data: pd.DataFrame, *, ax: Axes | None = None,
+                                  **kwargs: Any) -> Axes:
+    """Mean holdout transactions by calibration frequency, actual vs model.
+
+    As in Fader, Hardie & Lee (2005), Marketing Science 24(2).
+
+    Parameters
+    ----------
+    data : DataFrame
+        From :func:`retention_sim.holdout.conditional_expectations` (``frequency,
+        source, holdout_transactions``).
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.plot`.
+    """
+    _need_columns(data, ("frequency", "source", "holdout_transactions"),
+                  "retention_sim.holdout.conditional_expectations")
+    ax = ax or plt.gca()
+    labels = (list(data["frequency"].cat.categories)
+              if isinstance(data["frequency"].dtype, pd.CategoricalDtype)
+              else list(dict.fromkeys(data["frequency"].astype(str))))
+    position = {label: i for i, label in enumerate(labels)}
+    for source, grp in data.groupby("source", sort=False):
+        style = {**_SOURCE_STYLE.get(str(source), {}), "marker": "o", **kwargs}
+        ax.plot([position[str(f)] for f in grp["frequency"]], grp["holdout_transactions"],
+                label=str(source), **style)
+    ax.set_xticks(range(len(labels)), labels)
+    ax.set_xlabel("repeat transactions in the calibration period")
+    ax.set_ylabel("mean transactions in the holdout period")
+    ax.legend()
+    return ax
+
+
+def plot_comparison(table: pd.DataFrame, metric: str = "npv", *, ax: Axes | None = None,
+                    **kwargs: Any) -> Axes:
+    """Paired differences of one metric per alternative, with their confidence intervals.
+
+    ``table`` is :func:`retention_sim.compare`'s result.
+    """
+    rows = table[table["metric"] == metric]
+    if rows.empty:
+        raise ValueError(f"metric must be one of {', '.join(sorted(set(table['metric'])))}. "
+                         f"Got {metric!r}.")
+    ax = ax or plt.gca()
+    y = range(len(rows))
+    err = [rows["mean_difference"] - rows["ci_low"], rows["ci_high"] - rows["mean_difference"]]
+    ax.errorbar(rows["mean_difference"], list(y), xerr=err, fmt="o", capsize=4, **kwargs)
+    ax.axvline(0, color="0.5", lw=1, ls="--")
+    ax.set_yticks(list(y), rows["alternative"])
+    ax.set_xlabel(f"{metric.replace('_', ' ')}: difference to base (95% CI)")
+    return ax
+
+
+def plot_optimum(optimum: Any, *, ax: Axes | None = None, **kwargs: Any) -> Axes:
+    """Mean and 95% interval of the metric per candidate of :func:`~retention_sim.analysis.optimise`."""
+    t = optimum.table
+    ax = ax or plt.gca()
+    x = [str(v) if not isinstance(v, int | float) else v for v in t["value"]]
+    ax.errorbar(x, t["mean"], yerr=[t["mean"] - t["ci_low"], t["ci_high"] - t["mean"]], fmt="o-",
+                capsize=4, **kwargs)
+    ax.set_xlabel(optimum.path)
+    ax.set_ylabel(optimum.metric)
+    ax.set_title(f"best: {optimum.best}")
+    return ax
+
+
+def plot_tornado(table: pd.DataFrame, *, ax: Axes | None = None, **kwargs: Any) -> Axes:
+    """Tornado chart of :func:`~retention_sim.analysis.tornado`'s table."""
+    ax = ax or plt.gca()
+    t = table.iloc[::-1]
+    y = range(len(t))
+    ax.barh(list(y), t["at_low"] - t["base"], left=t["base"], label="low", **kwargs)
+    ax.barh(list(y), t["at_high"] - t["base"], left=t["base"], label="high", **kwargs)
+    ax.set_yticks(list(y), t["parameter"])
+    ax.axvline(float(t["base"].iloc[0]), color="0.3", lw=1)
+    ax.set_xlabel(str(t["metric"].iloc[0]))
+    ax.legend()
+    return ax
+
+
+def plot_sweep(table: pd.DataFrame, x: str, metric: str = "npv", *, hue: str | None = None,
+               ax: Axes | None = None, **kwargs: Any) -> Axes:
+    """A metric of a sweep (the tidy table of :func:`~retention_sim.run_sweep`) against one
+    swept path, with 95% bands over replications."""
+    data = table[table["metric"] == metric]
+    ax = ax or plt.gca()
+    sns.lineplot(data=data, x=x, y="value", hue=hue, errorbar=("ci", 95), marker="o", ax=ax,
+                 **kwargs)
+    ax.set_ylabel(metric)
+    return ax
