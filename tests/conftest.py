@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
+from retention_sim import scenario_from_dict
+
 # Property tests draw their examples from a fixed seed: the suite gives the same verdict
 # on every run (new examples are explored on purpose, with --hypothesis-seed).
 settings.register_profile("repeatable", derandomize=True, deadline=None)
 settings.load_profile("repeatable")
-
-from retention_sim import scenario_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from retention_sim.config import Effects, Service, WordOfMouth
+from retention_sim.config import Effects, Outreach, Referral, Service, StampCard, WordOfMouth
 
 
 @pytest.fixture(scope="module")
@@ -23,6 +23,21 @@ def test_every_default_is_documented_with_a_source(table) -> None:
     svc = Service()
     assert table.loc["complaint_probability", "value"] == pytest.approx(svc.complaint_probability, abs=5e-4)
     assert table.loc["problem_probability", "value"] == svc.problem_probability
+
+
+def test_lever_defaults_are_documented(table) -> None:
+    """The levers' behavioural defaults (stamp card, referral, outreach) match the CSV."""
+    card = StampCard(stamps_required=10, reward_value=1)
+    assert table.loc["card_abandonment", "value"] == pytest.approx(card.card_abandonment, abs=1e-9)
+    assert table.loc["goal_gradient", "value"] == pytest.approx(card.goal_gradient, abs=1e-9)
+    referral = Referral(rate_per_period=0.1)
+    assert table.loc["referral_dropout_multiplier", "value"] == pytest.approx(referral.dropout_multiplier)
+    outreach = Outreach(cadence_days=90, channel="phone", minutes_per_call=5)
+    assert table.loc["surface_probability", "value"] == pytest.approx(outreach.surface_probability)
+    for name in ("reward_earned", "proactive_contact", "offer_active", "tier_membership", "tier_status"):
+        assert name in table.index, name
+    assert "Drèze & Nunes (2009)" in table.loc["tier_status", "source"]
+    assert "Nunes & Drèze (2006)" in table.loc["card_abandonment", "source"]
 
 
 def test_tarp_effects_follow_from_repurchase_rates(table) -> None:

@@ -88,3 +88,21 @@ def test_streams_are_independent_of_creation_order() -> None:
     second = b.generator("traits.paid").random(3)
     assert np.array_equal(first, second)
     assert not np.array_equal(first, Streams(2).generator("traits.paid").random(3))
+
+
+def test_more_acquisition_keeps_every_common_customer_identical() -> None:
+    """A customer is (source, period, slot): the larger scenario wins everyone the smaller
+    one wins, each with the same life (acquisition counts are Poisson by inversion)."""
+    base = small("retail")
+    more = load_scenario(shipped_scenario("retail"), ["population.initial_customers=2000",
+                                                      "population.acquisition.paid_per_period=180",
+                                                      "horizon_days=365"])
+    a = run(base, seed=9).customers
+    b = run(more, seed=9).customers
+    a_paid, b_paid = a[a.source == "paid"], b[b.source == "paid"]
+    assert len(b_paid) > len(a_paid)
+    cols = ["acquired_day", "churned_day", "repeat_purchases", "revenue"]
+    merged = a_paid.merge(b_paid, on=["acquired_day"], suffixes=("_a", "_b"))
+    assert len(merged) == len(a_paid)
+    for col in cols[1:]:
+        np.testing.assert_array_equal(merged[f"{col}_a"], merged[f"{col}_b"])

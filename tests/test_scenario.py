@@ -37,7 +37,7 @@ FULL: dict[str, Any] = {
     },
     "economics": {"gross_margin": 0.3, "annual_discount_rate": 0.1,
                   "cost_to_serve_per_period": 1.0},
-    "service": {"enabled": False, "problem_probability": 0.05, "complaint_probability": 0.04,
+    "service": {"enabled": True, "problem_probability": 0.05, "complaint_probability": 0.04,
                 "routine_contacts_per_period": 0.1, "retry_probability": 0.5,
                 "retry_delay_hours": 24, "max_attempts": 3, "personalised_support": True,
                 "repeat_handle_factor": 0.7, "repeat_resolution_uplift": 0.1,
@@ -53,8 +53,25 @@ FULL: dict[str, Any] = {
                                    "new_agent_resolution_multiplier": 0.8, "hire_cost": 2000}},
                     {"name": "email", "share": 0.4, "agents": 2, "handle_minutes": 10}]},
     "effects": {"half_life_days": 90, "problem_not_reported": 2.0, "resolved_first_contact": -0.5,
-                "resolved_after_retries": 1.0, "unresolved": 2.0, "wait_per_hour": 0.5},
-    "levers": {},
+                "resolved_after_retries": 1.0, "unresolved": 2.0, "wait_per_hour": 0.5,
+                "reward_earned": -0.2, "proactive_contact": -0.1, "offer_active": -0.3,
+                "tier_membership": -0.2, "tier_status": -0.1},
+    "levers": {
+        "stamp_card": {"stamps_required": 10, "endowed_stamps": 2, "stamps_per_purchase": 1,
+                       "reward_value": 5, "expiry_days": 365, "segments": ["shoppers"],
+                       "card_abandonment": 0.66, "goal_gradient": 0.45},
+        "tiers": {"window_periods": 12, "lower_tier": True, "levels": [
+            {"name": "silver", "min_spend": 100, "dropout_effect": -0.1, "support_priority": 0,
+             "perks_cost_per_period": 1},
+            {"name": "gold", "min_spend": 500, "dropout_effect": -0.3, "support_priority": -1,
+             "perks_cost_per_period": 4}]},
+        "offers": {"target": "segment", "segments": ["subs"], "eta_threshold": 0.5, "discount": 0.2,
+                   "duration_days": 30, "every_periods": 3, "reach": 0.5, "cost_per_offer": 0.5},
+        "referral": {"rate_per_period": 0.02, "referrer_reward": 10, "referee_reward": 5,
+                     "satisfied_max_eta": 0.0, "dropout_multiplier": 0.82},
+        "outreach": {"cadence_days": 90, "channel": "phone", "minutes_per_call": 5, "cost_per_call": 1,
+                     "surface_probability": 0.5, "segments": ["subs"], "priority": 2},
+    },
 }
 
 DROPOUTS = {"sbg": SBGDropout, "bg": BGDropout, "pareto": ParetoDropout}

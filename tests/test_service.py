@@ -166,7 +166,8 @@ def test_pareto_hazard_integral_and_its_inverse() -> None:
     c = np.array([2.5, -1.0, 0.0, 7.0])
     u = np.array([10.0, 300.0, 5.0, 40.0])
     got = integrated_multiplier(c, u, kappa)
-    want = [quad(lambda s, ci=ci: np.exp(ci * np.exp(-kappa * s)), 0, ui)[0] for ci, ui in zip(c, u)]
+    want = [quad(lambda s, ci=ci: np.exp(ci * np.exp(-kappa * s)), 0, ui)[0]
+            for ci, ui in zip(c, u, strict=True)]
     np.testing.assert_allclose(got, want, rtol=1e-10)
     np.testing.assert_allclose(solve_multiplier(c, got, kappa), u, rtol=1e-9)
 

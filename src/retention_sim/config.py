@@ -29,6 +29,14 @@ __all__ = [
     "Service",
     "Spend",
     "WordOfMouth",
+    # retention levers (DESIGN §1.4)
+    "Levers",
+    "Offers",
+    "Outreach",
+    "Referral",
+    "StampCard",
+    "Tier",
+    "Tiers",
 ]
 
 #: Length of each time unit in days; months, quarters and years are calendar averages.
@@ -283,10 +291,188 @@ class Effects(_Model):
     resolved_after_retries: Annotated[float, Field(ge=-10, le=10)] = 1.22
     unresolved: Annotated[float, Field(ge=-10, le=10)] = 2.0
     wait_per_hour: Annotated[float, Field(ge=-10, le=10)] = 0.5
+    # -- retention levers (DESIGN §1.4); sizes are assumptions, see data/effects.csv --
+    #: completing a stamp card (the reward), fading with the half-life
+    reward_earned: Annotated[float, Field(ge=-10, le=10)] = -0.2
+    #: a handled outreach (CRM follow-up) call, fading with the half-life
+    proactive_contact: Annotated[float, Field(ge=-10, le=10)] = -0.1
+    #: while a discount offer is active (held: applied at its start, removed at its end)
+    offer_active: Annotated[float, Field(ge=-10, le=10)] = -0.3
+    #: while a tier is held, unless the tier sets its own ``dropout_effect``
+    tier_membership: Annotated[float, Field(ge=-10, le=10)] = -0.2
+    #: while a tier with a lower tier below it is held (Drèze & Nunes 2009 status effect)
+    tier_status: Annotated[float, Field(ge=-10, le=10)] = -0.1
+
+
+Names = tuple[Annotated[str, Field(min_length=1)], ...]
+Effect = Annotated[float, Field(ge=-10, le=10)]
+QueuePriority = Annotated[int, Field(ge=-10, le=10)]
+
+
+class StampCard(_Model):
+    """A stamp card (points): buy ``stamps_required`` times, get a reward worth ``reward_value``.
+
+    A card is handed out at a customer's first purchase (which it does not stamp) holding
+    ``endowed_stamps`` free stamps; every later purchase adds ``stamps_per_purchase``.
+    A full card costs ``reward_value`` and earns ``effects.reward_earned``; a new card
+    starts at once.  A card not completed within ``expiry_days`` of its issue lapses.
+
+    Behaviour (Nunes & Drèze 2006, "The endowed progress effect", J. Consumer Research
+    32(4)): with perceived progress π = stamps held / stamps required, a card is abandoned
+    at hazard ``card_abandonment`` · λ · (1 − π)² per day (λ the customer's own purchase
+    rate, so the parameter is per expected purchase interval) and purchases speed up by the
+    factor 1 + ``goal_gradient`` · π (the goal gradient, Kivetz, Urminsky & Zheng 2006,
+    J. Marketing Research 43(1)).  The defaults are calibrated so that the car-wash
+    experiment (8 required from 0 vs 10 required from 2) gives 19% vs 34% completion; see
+    :mod:`retention_sim.engine.levers.car_wash` and data/effects.csv.
+    """
+
+    stamps_required: Annotated[int, Field(ge=1, le=1000)]
+    endowed_stamps: Annotated[int, Field(ge=0, le=1000)] = 0
+    stamps_per_purchase: Annotated[int, Field(ge=1, le=1000)] = 1
+    reward_value: NonNegative
+    expiry_days: Positive | None = None
+    segments: Names = ()
+    card_abandonment: Annotated[float, Field(ge=0, le=100)] = 0.66
+    goal_gradient: Annotated[float, Field(ge=0, le=100)] = 0.45
+
+    @model_validator(mode="after")
+    def _endowed_below_required(self) -> StampCard:
+        if self.endowed_stamps >= self.stamps_required:
+            raise ValueError(
+                f"endowed_stamps must be less than stamps_required ({self.stamps_required}), "
+                f"or every card would be complete when handed out. Got {self.endowed_stamps}")
+        return self
+
+
+class Tier(_Model):
+    """One level of a tier (VIP) programme.
+
+    Held while the customer's spend over the trailing window is at least ``min_spend``
+    (and below the next level's).  While held it adds ``dropout_effect`` to the log-hazard
+    (default ``effects.tier_membership``), its members' contacts are served with
+    ``support_priority`` (lower first; ordinary customers have 1, ``service.
+    priority_segments`` 0; a tier can only raise a customer's priority), and each member
+    costs ``perks_cost_per_period``.
+    """
+
+    name: Annotated[str, Field(min_length=1)]
+    min_spend: Positive
+    dropout_effect: Effect | None = None
+    support_priority: QueuePriority | None = None
+    perks_cost_per_period: NonNegative = 0.0
+
+
+class Tiers(_Model):
+    """Tiers by spend over the last ``window_periods`` reporting periods, re-evaluated each period.
+
+    Spend is purchase revenue plus subscription price accrued.  ``lower_tier`` says
+    whether the programme shows a tier below the lowest level (e.g. a free "member"
+    tier); every level with a tier below it adds ``effects.tier_status`` while held —
+    the status effect of Drèze & Nunes (2009), "Feeling superior: the impact of loyalty
+    program structure on consumers' perceptions of status", J. Consumer Research 35(6),
+    who found the direction only; its size is an assumption (data/effects.csv).
+    """
+
+    window_periods: Annotated[int, Field(ge=1, le=120)] = 12
+    lower_tier: bool = True
+    levels: Annotated[tuple[Tier, ...], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Tiers:
+        spends = [t.min_spend for t in self.levels]
+        for i in range(1, len(spends)):
+            if not spends[i] > spends[i - 1]:
+                raise ValueError(
+                    f"levels must be ordered by strictly increasing min_spend: "
+                    f"levels.{i}.min_spend ({self.levels[i].name!r}) must be above "
+                    f"levels.{i - 1}.min_spend ({self.levels[i - 1].name!r}, {spends[i - 1]:g}). "
+                    f"Got {spends[i]:g}")
+        names = [t.name for t in self.levels]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"level names must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+
+class Offers(_Model):
+    """Discount offers sent at the start of every ``every_periods``-th period (from period 1).
+
+    ``target``: ``all`` active customers, those of ``segments``, or those whose current
+    log-hazard offset η exceeds ``eta_threshold`` (``risk``).  A share ``reach`` of the
+    targeted customers without an active offer get one: for ``duration_days`` their
+    purchases and subscription cost them ``discount`` less (booked as the cost
+    ``offer_discount_cost`` = discount × revenue during the offer) and they carry
+    ``effects.offer_active``.  Sending costs ``cost_per_offer``.
+    """
+
+    target: Literal["all", "segment", "risk"] = "all"
+    segments: Names = ()
+    eta_threshold: Effect = 0.0
+    discount: Annotated[float, Field(gt=0, le=1)]
+    duration_days: Positive
+    every_periods: Annotated[int, Field(ge=1, le=10_000)] = 1
+    reach: Probability = 1.0
+    cost_per_offer: NonNegative = 0.0
+
+    @model_validator(mode="after")
+    def _segments_for_segment_target(self) -> Offers:
+        if self.target == "segment" and not self.segments:
+            raise ValueError("target 'segment' needs the segments to target, e.g. segments: [vip]")
+        return self
+
+
+class Referral(_Model):
+    """A referral programme.
+
+    At the start of each period every active, satisfied customer (current log-hazard
+    offset η ≤ ``satisfied_max_eta``) brings Poisson(``rate_per_period``) new customers,
+    who arrive during the period as source ``referral``.  Each referral costs
+    ``referrer_reward + referee_reward``.  Referred customers' dropout hazard is
+    multiplied by ``dropout_multiplier`` (rates; probabilities through the complementary
+    log-log link).  Default 0.82: Schmitt, Skiera & Van den Bulte (2011), "Referral
+    programs and customer value", J. Marketing 75(1) — referred bank customers were
+    more loyal (see data/effects.csv).
+    """
+
+    rate_per_period: Annotated[float, Field(ge=0, le=10)]
+    referrer_reward: NonNegative = 0.0
+    referee_reward: NonNegative = 0.0
+    satisfied_max_eta: Effect = 0.0
+    dropout_multiplier: Annotated[float, Field(gt=0, le=10)] = 0.82
+
+
+class Outreach(_Model):
+    """Periodic contact (CRM follow-up): a call to each customer every ``cadence_days``.
+
+    Calls join the queue of service channel ``channel`` as contacts of kind ``outreach``
+    (served with ``priority``, lower first: 1 is the ordinary inbound priority, 2 puts
+    calls behind every inbound contact), take agent time with mean ``minutes_per_call``
+    (the channel's handle-time shape) and never hang up.  A handled call earns
+    ``effects.proactive_contact`` and, with ``surface_probability``, turns the customer's
+    latest unreported problem into a complaint handled on the same channel (its
+    ``problem_not_reported`` effect is withdrawn).  ``segments`` limits the calls (empty:
+    everyone); the first call falls uniformly within the first cadence after the
+    customer's start.  Needs ``service.enabled``.
+    """
+
+    cadence_days: Positive
+    channel: Annotated[str, Field(min_length=1)]
+    minutes_per_call: Positive
+    cost_per_call: NonNegative = 0.0
+    surface_probability: Probability = 0.5
+    segments: Names = ()
+    priority: QueuePriority = 1
 
 
 class Levers(_Model):
-    """Retention levers; each absent lever is off."""
+    """Retention levers (DESIGN §1.4); each absent lever is off."""
+
+    stamp_card: StampCard | None = None
+    tiers: Tiers | None = None
+    offers: Offers | None = None
+    referral: Referral | None = None
+    outreach: Outreach | None = None
 
 
 class ScenarioConfig(_Model):
@@ -309,6 +495,43 @@ class ScenarioConfig(_Model):
         if unknown:
             raise ValueError(f"service.priority_segments names unknown segment(s) "
                              f"{', '.join(map(repr, unknown))}; segments are {', '.join(sorted(names))}")
+        return self
+
+    @model_validator(mode="after")
+    def _levers(self) -> ScenarioConfig:
+        """Cross-section checks of the levers (segments, channels, service, purchases)."""
+        lv = self.levers
+        segments = {s.name: s for s in self.population.segments}
+        known = ", ".join(sorted(segments))
+        for field, names in (("stamp_card", lv.stamp_card), ("offers", lv.offers),
+                             ("outreach", lv.outreach)):
+            unknown = [n for n in (names.segments if names else ()) if n not in segments]
+            if unknown:
+                raise ValueError(f"levers.{field}.segments names unknown segment(s) "
+                                 f"{', '.join(map(repr, unknown))}; segments are {known}")
+        card = lv.stamp_card
+        if card is not None:
+            eligible = [s for s in self.population.segments
+                        if s.purchases is not None and (not card.segments or s.name in card.segments)]
+            if not eligible:
+                raise ValueError("levers.stamp_card stamps purchases, but no segment it applies to "
+                                 "has a 'purchases' section; add purchases {r, alpha, unit} or "
+                                 "choose levers.stamp_card.segments among those that have one")
+        if lv.tiers is not None and not any(s.spend is not None or s.price_per_period > 0
+                                            for s in self.population.segments):
+            raise ValueError("levers.tiers are assigned by spend, but no segment has 'spend' or a "
+                             "price_per_period above 0, so nobody could reach a tier")
+        out = lv.outreach
+        if out is not None:
+            if not self.service.enabled:
+                raise ValueError("levers.outreach calls are served by the support desk; set "
+                                 "service.enabled: true (with the channel to call from) or remove "
+                                 "levers.outreach")
+            channels = [c.name for c in self.service.channels]
+            if out.channel not in channels:
+                raise ValueError(f"levers.outreach.channel must be one of the channels in "
+                                 f"service.channels ({', '.join(map(repr, channels))}). "
+                                 f"Got {out.channel!r}")
         return self
 
     @property

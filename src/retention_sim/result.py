@@ -21,9 +21,9 @@ from scipy import stats
 from .engine.core import RunOutput
 from .engine.desk import KINDS
 from .engine.population import SOURCES
+from .io import atomic_write, atomic_write_text
 
 CHURN_CAUSES = ("base", "service")
-from .io import atomic_write, atomic_write_text
 
 __all__ = ["Result", "summarise", "mean_ci"]
 

@@ -17,12 +17,14 @@ from typing import Any
 
 import numpy as np
 import simpy
+from scipy.stats import poisson
 
 from ..config import ScenarioConfig
 from .calendar import Calendar
 from .ledger import build_ledger
+from .levers import LeverSet
 from .lifetime import Lifetimes, PeriodSums
-from .population import SBG, Population, SegmentTable
+from .population import SBG, Population, SegmentTable, identity_keys
 from .rng import Streams, as_seed_sequence
 from .service import ServiceModel
 
@@ -94,36 +96,50 @@ class Engine:
         if scenario.service.enabled:
             self.service = ServiceModel(scenario, self.env, self.pop, self.lifetimes,
                                         self.streams, self.calendar, self.sums)
+        # retention levers (DESIGN §1.4); None when the scenario sets none
+        self.levers = LeverSet.build(self)
 
     # -- acquisition --------------------------------------------------------------
+    def _poisson(self, purpose: str, period: int, mean: float) -> int:
+        """A Poisson count by inversion of one counter-based uniform (monotone in the mean,
+        so a scenario with a larger mean wins every customer the smaller one wins)."""
+        if mean <= 0:
+            return 0
+        u = self.streams.uniform(purpose, np.array([period]), 0)[0]
+        return int(poisson.ppf(u, mean))
+
     def _acquire(self, period: int) -> None:
         sc = self.scenario
         acq = sc.population.acquisition
         start = period * sc.period_days
         end = min(start + sc.period_days, sc.horizon_days)
         fraction = (end - start) / sc.period_days
-        gen = self.streams.generator("acquisition")
-        counts = {source: int(gen.poisson(mean * fraction)) if mean > 0 else 0
-                  for source, mean in ((1, acq.paid_per_period), (2, acq.organic_per_period))}
+        counts = {1: self._poisson("acquire.paid", period, acq.paid_per_period * fraction),
+                  2: self._poisson("acquire.organic", period, acq.organic_per_period * fraction)}
         self.sums.add_at("paid_attempts", period, counts[1])
         wom = self.scenario.service.word_of_mouth
         if self.service is not None and wom is not None:
             unhappy, satisfied = self.service.take_word_of_mouth()
-            wgen = self.streams.generator("word_of_mouth")
-            counts[3] = int(wgen.poisson(satisfied * wom.satisfied_tell_mean * wom.convert_probability))
-            deterred = int(wgen.poisson(unhappy * wom.unhappy_tell_mean * wom.deter_probability))
+            counts[3] = self._poisson("acquire.word_of_mouth", period,
+                                      satisfied * wom.satisfied_tell_mean * wom.convert_probability)
+            deterred = self._poisson("deterred", period,
+                                     unhappy * wom.unhappy_tell_mean * wom.deter_probability)
             lost_organic = min(deterred, counts[2])
             lost_paid = min(deterred - lost_organic, counts[1])
-            counts[2] -= lost_organic
+            counts[2] -= lost_organic  # the last slots of the period are the ones lost
             counts[1] -= lost_paid
             self.sums.add_at("prospects_deterred", period, lost_organic + lost_paid)
         for source, k in counts.items():
             if k:
-                days = np.sort(gen.uniform(start, end, size=k))
-                self._add(days, source)
+                slots = np.arange(k)
+                u = self.streams.uniform("acquire.day", identity_keys(source, period, slots), 0)
+                days = start + u * (end - start)
+                order = np.argsort(days, kind="stable")
+                self._add(days[order], source, period, slots[order])
 
-    def _add(self, days: np.ndarray, source: int) -> np.ndarray:
-        ids = self.pop.add(days, source, self.streams)
+    def _add(self, days: np.ndarray, source: int, period: int = 0,
+             slots: np.ndarray | None = None) -> np.ndarray:
+        ids = self.pop.add(days, source, self.streams, period, slots)
         self.pop.next_event[ids] = days
         self.calendar.push(ids, days)
         return ids
@@ -140,7 +156,11 @@ class Engine:
             cal.current = b
             if self.service is not None:
                 self.service.flush(hi)
+            if self.levers is not None:  # offers ending, lever effects, outreach calls due
+                self.levers.flush(hi)
             while next_period < self.n_periods and next_period * period_days < hi:
+                if self.levers is not None:  # tiers, offer campaigns, referrals
+                    self.levers.period_start(next_period)
                 self._acquire(next_period)
                 next_period += 1
             self._drain(b, lo, hi)
@@ -181,10 +201,16 @@ class Engine:
                 extra[name] = self.sums.columns.get(name, np.zeros(self.n_periods))
             extra["churned_service"] = self.sums.columns.get("churned_service",
                                                              np.zeros(self.n_periods))
+        if self.levers is not None:  # lever counts and *_cost columns
+            extra.update(self.levers.period_columns())
         periods = build_ledger(sc, self.pop, self.sums, extra)
         customers = self._customers() if self.record_customers else None
+        if customers is not None and self.levers is not None:
+            customers.update(self.levers.customer_columns())
         out = RunOutput(sc.name, self.replication, periods, customers, self.pop.table.names,
                         self.lifetimes.events, time.perf_counter() - wall)
+        if self.levers is not None:
+            out.extra["levers"] = self.levers.touched()
         if contacts is not None:
             out.extra["contacts"] = contacts
             out.extra["channels"] = tuple(c.name for c in sc.service.channels)
@@ -212,7 +238,7 @@ class Engine:
             "service_share": np.where(np.isfinite(churned), p.view("service_share"), np.nan),
             "churn_cause": np.where(
                 ~np.isfinite(churned), -1,
-                (self.streams.uniform("churn_cause", np.arange(p.n), 0) < p.view("service_share"))
+                (self.streams.uniform("churn_cause", p.view("key"), 0) < p.view("service_share"))
                 .astype(np.int8)).astype(np.int8),
         }
 

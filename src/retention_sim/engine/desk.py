@@ -159,27 +159,32 @@ class Desk:
     # -- arrivals --------------------------------------------------------------------
     def submit(self, customers: np.ndarray, days: np.ndarray, counters: np.ndarray, kind: int,
                attempt: np.ndarray | int = 1, priority: np.ndarray | int = 1,
-               channel: np.ndarray | int | None = None) -> None:
+               channel: np.ndarray | int | None = None, keys: np.ndarray | None = None,
+               handle_minutes: float | None = None) -> None:
         """Contacts of ``customers`` arriving at ``days`` (each ≥ now).
 
         ``counters`` is each customer's contact number (keys the counter-based draws).
         ``channel`` forces a channel; by default contacts are routed by channel share.
+        ``keys`` are the customers' identities keying the draws (default: ``customers``).
+        ``handle_minutes`` replaces the channel's mean handle time (same shape), as for the
+        calls of levers.outreach; contacts of kind OUTREACH never hang up.
         """
         n = customers.size
         if n == 0:
             return
         s = self.streams
+        who = customers if keys is None else keys
         if channel is None:
-            route = np.searchsorted(self._cum_share, s.uniform("route", customers, counters),
+            route = np.searchsorted(self._cum_share, s.uniform("route", who, counters),
                                     side="right")
             route = np.minimum(route, len(self.channels) - 1)
         else:
             route = np.broadcast_to(np.asarray(channel), (n,))
-        u_handle = s.uniform("handle", customers, counters)
+        u_handle = s.uniform("handle", who, counters)
         z = ndtri(u_handle)
         e = -np.log(u_handle)
         handle = np.empty(n)
-        patience = s.exponential("patience", customers, counters)
+        patience = s.exponential("patience", who, counters)
         for ch in self.channels:
             m = route == ch.index
             if not m.any():
@@ -189,6 +194,10 @@ class Desk:
             else:
                 handle[m] = np.exp(ch.mu_log + ch.sigma_log * z[m])
             patience[m] *= ch.patience
+            if handle_minutes is not None:  # levers.outreach: minutes per call
+                handle[m] *= handle_minutes * MINUTES / ch.mean_handle
+        if kind == OUTREACH:  # an outbound call waits for an agent, nobody hangs up
+            patience[:] = math.inf
         first = len(self.customer)
         self.customer.extend(customers.tolist())
         self.channel.extend(route.tolist())
@@ -202,9 +211,9 @@ class Desk:
         d = self.draws
         d.patience.extend(patience.tolist())
         d.handle.extend(handle.tolist())
-        d.resolve.extend(s.uniform("resolve", customers, counters).tolist())
-        d.newagent.extend(s.uniform("new_agent", customers, counters).tolist())
-        d.retry.extend(s.uniform("retry", customers, counters).tolist())
+        d.resolve.extend(s.uniform("resolve", who, counters).tolist())
+        d.newagent.extend(s.uniform("new_agent", who, counters).tolist())
+        d.retry.extend(s.uniform("retry", who, counters).tolist())
         env = self.env
         now = env.now
         arrive = self._arrive

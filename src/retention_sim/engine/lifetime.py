@@ -84,6 +84,8 @@ class Lifetimes:
         self.churn_listeners: list[Listener] = []
         #: handles the events of the service clock (``Population.next_service``)
         self.service_handler: Listener | None = None
+        #: amount of each purchase of the batch the purchase listeners are called with
+        self.last_amount: np.ndarray = np.empty(0)
 
     # -- scheduling ---------------------------------------------------------------
     def schedule(self, ids: np.ndarray) -> None:
@@ -95,9 +97,9 @@ class Lifetimes:
         self.calendar.push(ids, nxt)
 
     def _gap(self, ids: np.ndarray, t: np.ndarray, counter: np.ndarray) -> np.ndarray:
-        lam = self.pop.lam[ids]
+        lam = self.pop.lam[ids] * self.pop.rate_mult[ids]  # rate_mult: levers (goal gradient), else 1
         with np.errstate(divide="ignore"):
-            return t + self.streams.exponential("purchase_gap", ids, counter) / lam
+            return t + self.streams.exponential("purchase_gap", self.pop.key[ids], counter) / lam
 
     # -- the batch ------------------------------------------------------------------
     def handle(self, ids: np.ndarray, t: np.ndarray) -> None:
@@ -138,7 +140,7 @@ class Lifetimes:
         par = model == PARETO
         if par.any():
             pid = ids[par]
-            p.death[pid] = t[par] + self.streams.exponential("lifetime", pid, 0) / p.drop[pid]
+            p.death[pid] = t[par] + self.streams.exponential("lifetime", p.key[pid], 0) / p.drop[pid]
         for listener in self.start_listeners:
             listener(ids, t)
         self.schedule(ids)
@@ -151,8 +153,10 @@ class Lifetimes:
         if has_spend.any():
             sid = ids[has_spend]
             shape = p.table.spend_p[p.segment[sid]]
-            amount[has_spend] = self.streams.gamma("spend", sid, p.n_purchases[sid], shape) / nu[has_spend]
+            draw = self.streams.gamma("spend", p.key[sid], p.n_purchases[sid], shape)
+            amount[has_spend] = draw / nu[has_spend]
         p.revenue[ids] += amount
+        self.last_amount = amount  # read by purchase listeners (levers: discounts, tier spend)
         self.sums.add("purchases", t)
         self.sums.add("purchase_revenue", t, amount)
         for listener in self.purchase_listeners:
@@ -167,7 +171,7 @@ class Lifetimes:
         if bg.any():
             bid, bt = ids[bg], t[bg]
             prob = self._scaled(p.drop[bid], bid, bt)
-            drop = self.streams.uniform("bg_dropout", bid, k[bg]) < prob
+            drop = self.streams.uniform("bg_dropout", p.key[bid], k[bg]) < prob
             if drop.any():
                 self.churn(bid[drop], bt[drop])
         alive = p.phase[ids] == ACTIVE
@@ -179,7 +183,7 @@ class Lifetimes:
         p = self.pop
         p.n_renewals[ids] += 1
         prob = self._scaled(p.drop[ids], ids, t)
-        cancel = self.streams.uniform("renewal", ids, p.n_renewals[ids]) < prob
+        cancel = self.streams.uniform("renewal", p.key[ids], p.n_renewals[ids]) < prob
         stay = ~cancel
         if cancel.any():
             self.churn(ids[cancel], t[cancel])
@@ -239,13 +243,48 @@ class Lifetimes:
             par = pareto[sel]
             if par.any():
                 pc = cid[par]
-                p.hazard_used[pc] += p.drop[pc] * integrated_multiplier(p.eta[pc], d[par] - p.eta_day[pc], kappa)
-            p.eta[cid] = p.eta_at(cid, d, self.half_life) + b
+                p.hazard_used[pc] += (p.drop[pc] * np.exp(p.eta_hold[pc])  # held effects: levers
+                                      * integrated_multiplier(p.eta[pc], d[par] - p.eta_day[pc], kappa))
+            p.eta[cid] = p.eta_fading(cid, d, self.half_life) + b
             p.eta_day[cid] = d
         pc = ids[first & pareto]
         if pc.size:
-            budget = self.streams.exponential("lifetime", pc, 0)
-            remaining = np.maximum(budget - p.hazard_used[pc], 0.0) / p.drop[pc]
+            budget = self.streams.exponential("lifetime", p.key[pc], 0)
+            remaining = np.maximum(budget - p.hazard_used[pc], 0.0) / (p.drop[pc] * np.exp(p.eta_hold[pc]))
+            p.death[pc] = p.eta_day[pc] + solve_multiplier(p.eta[pc], remaining, kappa)
+            self.schedule(pc)
+
+    def change_hold(self, ids: np.ndarray, days: np.ndarray | float, delta: np.ndarray | float
+                    ) -> None:
+        """Add ``delta`` to the held (non-fading) effects of ``ids`` from ``days`` on.
+
+        Held effects last until removed (a tier while held, an offer while active; the
+        retention levers of DESIGN §1.4).  ``ids`` must be unique.  A pareto customer's
+        integrated hazard is carried up to the day of the change and the death day solved
+        anew, as in :meth:`apply_effects`.
+        """
+        p = self.pop
+        ids = np.asarray(ids)
+        days = np.broadcast_to(np.asarray(days, dtype=float), ids.shape)
+        delta = np.broadcast_to(np.asarray(delta, dtype=float), ids.shape)
+        live = (p.phase[ids] == ACTIVE) & (delta != 0)
+        ids, days, delta = ids[live], days[live], delta[live]
+        if ids.size == 0:
+            return
+        d = np.maximum(days, p.eta_day[ids])
+        kappa = math.log(2.0) / self.half_life
+        pareto = p.table.model[p.segment[ids]] == PARETO
+        if pareto.any():
+            pc = ids[pareto]
+            p.hazard_used[pc] += (p.drop[pc] * np.exp(p.eta_hold[pc])
+                                  * integrated_multiplier(p.eta[pc], d[pareto] - p.eta_day[pc], kappa))
+        p.eta[ids] = p.eta_fading(ids, d, self.half_life)
+        p.eta_day[ids] = d
+        p.eta_hold[ids] += delta
+        if pareto.any():
+            pc = ids[pareto]
+            budget = self.streams.exponential("lifetime", p.key[pc], 0)
+            remaining = np.maximum(budget - p.hazard_used[pc], 0.0) / (p.drop[pc] * np.exp(p.eta_hold[pc]))
             p.death[pc] = p.eta_day[pc] + solve_multiplier(p.eta[pc], remaining, kappa)
             self.schedule(pc)
 

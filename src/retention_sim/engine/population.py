@@ -13,11 +13,12 @@ import numpy as np
 from ..config import UNIT_DAYS, BGDropout, ParetoDropout, SBGDropout, Segment
 from .rng import Streams
 
-__all__ = ["Population", "SegmentTable", "SBG", "BG", "PARETO", "PENDING", "ACTIVE", "CHURNED"]
+__all__ = ["identity_keys", "Population", "SegmentTable", "SBG", "BG", "PARETO", "PENDING", "ACTIVE",
+           "CHURNED"]
 
 SBG, BG, PARETO = 0, 1, 2
 PENDING, ACTIVE, CHURNED = 0, 1, 2  # phase of a customer
-SOURCES = ("initial", "paid", "organic", "word_of_mouth")
+SOURCES = ("initial", "paid", "organic", "word_of_mouth", "referral")  # referral: levers.referral
 
 
 @dataclass(frozen=True)
@@ -50,13 +51,22 @@ class SegmentTable:
         )
 
 
+def identity_keys(source: int, period: int, slots: np.ndarray) -> np.ndarray:
+    """Identity of customers: source (8 bits), period (24 bits), slot (32 bits)."""
+    if not 0 <= period < 1 << 24:
+        raise ValueError(f"period must be in [0, 2**24). Got {period!r}.")
+    return (np.uint64(source) << np.uint64(56)) | (np.uint64(period) << np.uint64(32)) | \
+        np.asarray(slots, dtype=np.uint64)
+
+
 class Population:
     """State of every customer of one replication, one numpy array per attribute.
 
     Attributes (all indexed by customer id)
     ----------------------------------------
+    key : uint64            identity (source, period, slot) keying the customer's draws
     segment : int16         segment number
-    source : int8           0 initial, 1 paid, 2 organic
+    source : int8           index into SOURCES (initial, paid, organic, word of mouth, referral)
     phase : int8            PENDING (acquired later), ACTIVE, CHURNED
     acquired, churned : float64   days; churned is inf while active
     lam : float64           purchase rate per day
@@ -69,22 +79,40 @@ class Population:
                             (repeat purchases; the counters key the per-customer draws)
     revenue : float64       purchase revenue so far
     eta, eta_day : float64  log-hazard offset and the day it was last set (DESIGN §1.2)
+    eta_hold : float64      held (non-fading) log-hazard effects, e.g. a tier while held;
+                            part of η(t) (retention levers, DESIGN §1.4); 0 without levers
+    rate_mult : float64     purchase-rate multiplier (the stamp card's goal gradient); 1
+                            without levers
+    priority : int8         support-priority override (lower first; levers.tiers); 127 = none
     hazard_used : float64   pareto: integrated dropout hazard from acquisition to eta_day
     service_share : float64 at churn: share of the hazard due to experiences, 1 − e^(−η)⁺
     """
 
     _FLOAT = ("acquired", "churned", "lam", "drop", "nu", "next_purchase", "next_renewal",
               "death", "next_service", "next_event", "revenue", "eta", "eta_day", "hazard_used",
-              "service_share")
+              "service_share", "eta_hold", "rate_mult")
     _INT = ("n_purchases", "n_renewals", "n_service", "n_problems", "n_contacts")
     _INIT = {"churned": np.inf, "next_purchase": np.inf, "next_renewal": np.inf,
-             "death": np.inf, "next_service": np.inf, "next_event": np.inf}
+             "death": np.inf, "next_service": np.inf, "next_event": np.inf, "rate_mult": 1.0}
 
     def __init__(self, table: SegmentTable, capacity: int = 1024) -> None:
         self.table = table
         self.n = 0
         self.capacity = 0
+        #: extra per-customer arrays registered by components (name → dtype, fill, width)
+        self._extra: dict[str, tuple[type, float, int | None]] = {}
         self._alloc(max(int(capacity), 16))
+
+    def add_array(self, name: str, dtype: type, fill: float = 0, width: int | None = None
+                  ) -> np.ndarray:
+        """Register a per-customer array ``name`` (``width`` columns if given) that grows with
+        the population; used by the retention levers for their own state."""
+        if hasattr(self, name):
+            raise ValueError(f"population array {name!r} exists already")
+        self._extra[name] = (dtype, fill, width)
+        shape = (self.capacity,) if width is None else (self.capacity, width)
+        setattr(self, name, np.full(shape, fill, dtype=dtype))
+        return getattr(self, name)
 
     def _alloc(self, capacity: int) -> None:
         def grow(name: str, dtype: type, fill: float = 0) -> None:
@@ -100,13 +128,24 @@ class Population:
         grow("phase", np.int8)
         for name in self._INT:
             grow(name, np.int32)
+        grow("key", np.uint64)
+        grow("priority", np.int8, 127)  # hook for levers.tiers: 127 = no override
+        for name, (dtype, fill, width) in self._extra.items():  # arrays of the levers
+            old = getattr(self, name)
+            new = np.full((capacity,) if width is None else (capacity, width), fill, dtype=dtype)
+            new[: self.n] = old[: self.n]
+            setattr(self, name, new)
         self.capacity = capacity
 
-    def add(self, acquired: np.ndarray, source: int, streams: Streams) -> np.ndarray:
+    def add(self, acquired: np.ndarray, source: int, streams: Streams, period: int = 0,
+            slots: np.ndarray | None = None) -> np.ndarray:
         """Create customers acquired at the given days; draw their traits; return their ids.
 
-        Segments are assigned by share and traits drawn per segment from the ``traits``
-        stream, in acquisition order, so identical acquisitions give identical customers.
+        A customer's identity is (source, period, slot): the slot-th customer won from
+        ``source`` in reporting period ``period``.  Every random draw of a customer —
+        segment, traits, and later purchase gaps and coins — is keyed by that identity,
+        so the same customer exists, with the same life, in any scenario that acquires
+        it, whatever else differs (common random numbers).
         """
         acquired = np.asarray(acquired, dtype=np.float64)
         k = acquired.size
@@ -114,40 +153,58 @@ class Population:
             self._alloc(max(2 * self.capacity, self.n + k))
         ids = np.arange(self.n, self.n + k)
         self.n += k
-        gen = streams.generator(f"traits.{SOURCES[source]}")
+        slots = np.arange(k) if slots is None else np.asarray(slots)
+        keys = identity_keys(source, period, slots)
+        self.key[ids] = keys
         table = self.table
         if len(table.names) == 1:
             seg = np.zeros(k, dtype=np.int16)
         else:
-            seg = gen.choice(len(table.names), size=k, p=table.shares).astype(np.int16)
+            u = streams.uniform("trait.segment", keys, 0)
+            seg = np.minimum(np.searchsorted(np.cumsum(table.shares), u, side="right"),
+                             len(table.names) - 1).astype(np.int16)
         self.segment[ids] = seg
         self.source[ids] = source
         self.phase[ids] = PENDING
         self.acquired[ids] = acquired
         for j, spec in enumerate(table.segments):
             sel = ids[seg == j] if len(table.names) > 1 else ids
-            self._draw_traits(spec, sel, gen)
+            self._draw_traits(spec, sel, streams)
         return ids
 
-    def _draw_traits(self, spec: Segment, sel: np.ndarray, gen: np.random.Generator) -> None:
-        m = sel.size
-        if m == 0:
+    def _draw_traits(self, spec: Segment, sel: np.ndarray, streams: Streams) -> None:
+        if sel.size == 0:
             return
+        keys = self.key[sel]
+        zero = np.zeros(sel.size, dtype=np.int64)
+
+        def gamma(purpose: str, shape: float) -> np.ndarray:
+            return streams.gamma(purpose, keys, zero, shape)
+
+        def beta(a: float, b: float) -> np.ndarray:
+            x = gamma("trait.beta_a", a)
+            return x / (x + gamma("trait.beta_b", b))
+
         if spec.purchases is not None:
             rate_per_day = spec.purchases.alpha * UNIT_DAYS[spec.purchases.unit]
-            self.lam[sel] = gen.gamma(spec.purchases.r, 1.0 / rate_per_day, size=m)
+            self.lam[sel] = gamma("trait.lambda", spec.purchases.r) / rate_per_day
         d = spec.dropout
         if isinstance(d, SBGDropout):
-            self.drop[sel] = gen.beta(d.alpha, d.beta, size=m)
+            self.drop[sel] = beta(d.alpha, d.beta)
         elif isinstance(d, BGDropout):
-            self.drop[sel] = gen.beta(d.a, d.b, size=m)
+            self.drop[sel] = beta(d.a, d.b)
         elif isinstance(d, ParetoDropout):
-            self.drop[sel] = gen.gamma(d.s, 1.0 / (d.beta * UNIT_DAYS[d.unit]), size=m)
+            self.drop[sel] = gamma("trait.mu", d.s) / (d.beta * UNIT_DAYS[d.unit])
         if spec.spend is not None:
-            self.nu[sel] = gen.gamma(spec.spend.q, 1.0 / spec.spend.gamma, size=m)
+            self.nu[sel] = gamma("trait.nu", spec.spend.q) / spec.spend.gamma
 
     def eta_at(self, ids: np.ndarray, t: np.ndarray, half_life_days: float) -> np.ndarray:
-        """Current log-hazard offset η_i(t), decayed from its last update."""
+        """Current log-hazard offset η_i(t): fading effects decayed from their last update,
+        plus held effects (``eta_hold``, 0 without levers)."""
+        return self.eta_fading(ids, t, half_life_days) + self.eta_hold[ids]
+
+    def eta_fading(self, ids: np.ndarray, t: np.ndarray, half_life_days: float) -> np.ndarray:
+        """The fading part of η_i(t) only (without held effects)."""
         return self.eta[ids] * np.exp2(-(t - self.eta_day[ids]) / half_life_days)
 
     def view(self, name: str) -> np.ndarray:

@@ -127,26 +127,38 @@ class Streams:
         """
         ids = np.asarray(ids)
         base = np.asarray(counter, dtype=np.int64) * 16
-        shape = np.broadcast_to(np.asarray(shape, dtype=float), ids.shape)
+        shape = np.asarray(shape, dtype=float)
+        if shape.ndim and shape.size and np.all(shape == shape.flat[0]):
+            shape = shape.flat[0]  # one shape for all: scalar arithmetic below
         small = shape < 1
-        a = np.where(small, shape + 1.0, shape)
+        a = shape + small  # boost shapes below 1 by one
         d = a - 1.0 / 3.0
         c = 1.0 / np.sqrt(9.0 * d)
-        out = np.full(ids.shape, np.nan)
-        todo = np.arange(ids.size)
-        for attempt in range(8):
+        z = ndtri(self.uniform(f"{purpose}.z", ids, base))
+        t = 1.0 + c * z
+        v = t * t * t
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ok = (v > 0) & (np.log(self.uniform(f"{purpose}.u", ids, base))
+                            < 0.5 * z * z + d * (1.0 - v + np.log(v)))
+        out = d * v
+        todo = np.flatnonzero(~ok)
+        for attempt in range(1, 8):
             if todo.size == 0:
                 break
+            dt = d if np.ndim(d) == 0 else d[todo]
+            ct = c if np.ndim(c) == 0 else c[todo]
             z = ndtri(self.uniform(f"{purpose}.z", ids[todo], base[todo] + attempt))
-            u = self.uniform(f"{purpose}.u", ids[todo], base[todo] + attempt)
-            v = (1.0 + c[todo] * z) ** 3
+            v = (1.0 + ct * z) ** 3
             with np.errstate(invalid="ignore", divide="ignore"):
-                ok = (v > 0) & (np.log(u) < 0.5 * z * z + d[todo] * (1.0 - v + np.log(v)))
-            out[todo[ok]] = d[todo[ok]] * v[ok]
+                ok = (v > 0) & (np.log(self.uniform(f"{purpose}.u", ids[todo], base[todo] + attempt))
+                                < 0.5 * z * z + dt * (1.0 - v + np.log(v)))
+            out[todo[ok]] = (dt * v)[ok] if np.ndim(dt) else dt * v[ok]
             todo = todo[~ok]
         if todo.size:
-            out[todo] = gammaincinv(a[todo], self.uniform(f"{purpose}.inv", ids[todo], base[todo]))
-        if small.any():
-            u = self.uniform(f"{purpose}.small", ids[small], base[small])
-            out[small] *= u ** (1.0 / shape[small])
+            at = a if np.ndim(a) == 0 else a[todo]
+            out[todo] = gammaincinv(at, self.uniform(f"{purpose}.inv", ids[todo], base[todo]))
+        if np.any(small):
+            sel = np.flatnonzero(np.broadcast_to(small, out.shape))
+            sh = shape if np.ndim(shape) == 0 else shape[sel]
+            out[sel] *= self.uniform(f"{purpose}.small", ids[sel], base[sel]) ** (1.0 / sh)
         return out

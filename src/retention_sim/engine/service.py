@@ -20,14 +20,15 @@ with their exact days (:meth:`Lifetimes.apply_effects`).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import simpy
 
-from ..config import UNIT_DAYS, ScenarioConfig
+from ..config import ScenarioConfig
 from .calendar import Calendar
-from .desk import ABANDONED, COMPLAINT, RESOLVED, ROUTINE, Desk
-from .lifetime import Lifetimes, PeriodSums
+from .desk import ABANDONED, COMPLAINT, OUTREACH, RESOLVED, ROUTINE, Desk
+from .lifetime import Lifetimes, Listener, PeriodSums
 from .population import ACTIVE, Population
 from .rng import Streams
 
@@ -71,6 +72,9 @@ class ServiceModel:
         self._retries: list[tuple[int, float, int, int]] = []
         self.unhappy = 0
         self.satisfied = 0
+        # hooks for levers.outreach: told of silent problems; handles outreach outcomes
+        self.silent_listeners: list[Listener] = []
+        self.outreach_outcome: Callable[[int, float, int], None] | None = None
         lifetimes.purchase_listeners.append(self._purchases)
         lifetimes.service_handler = self._clock_events
         lifetimes.start_listeners.append(self._start_clock)
@@ -80,7 +84,7 @@ class ServiceModel:
         if self.svc.problem_probability <= 0:
             return
         counter = self.pop.n_purchases[ids]
-        problem = self.streams.uniform("problem", ids, counter) < self.svc.problem_probability
+        problem = self.streams.uniform("problem", self.pop.key[ids], counter) < self.svc.problem_probability
         if problem.any():
             self._problems(ids[problem], t[problem])
 
@@ -89,12 +93,14 @@ class ServiceModel:
         pop.n_problems[ids] += 1
         counter = pop.n_problems[ids]
         self.sums.add("problems", t)
-        report = self.streams.uniform("complain", ids, counter) < self.svc.complaint_probability
+        report = self.streams.uniform("complain", pop.key[ids], counter) < self.svc.complaint_probability
         silent = ~report
         if silent.any():
             self.sums.add("silent_problems", t[silent])
             self._effect_batch(ids[silent], t[silent], self.fx.problem_not_reported)
             self.unhappy += int(silent.sum())
+            for listener in self.silent_listeners:
+                listener(ids[silent], t[silent])
         if report.any():
             self._contact(ids[report], t[report], COMPLAINT)
 
@@ -106,7 +112,8 @@ class ServiceModel:
     def _next_clock(self, ids: np.ndarray, t: np.ndarray, rate: np.ndarray) -> None:
         k = self.pop.n_service[ids]
         with np.errstate(divide="ignore"):
-            self.pop.next_service[ids] = t + self.streams.exponential("service_clock", ids, k) / rate
+            gap = self.streams.exponential("service_clock", self.pop.key[ids], k) / rate
+            self.pop.next_service[ids] = t + gap
 
     def _clock_events(self, ids: np.ndarray, t: np.ndarray) -> None:
         """A subscription problem or a routine question, by the rates' shares."""
@@ -114,7 +121,7 @@ class ServiceModel:
         pop.n_service[ids] += 1
         seg = pop.segment[ids]
         share_problem = self.problem_rate[seg] / self.clock_rate[seg]
-        is_problem = self.streams.uniform("clock_kind", ids, pop.n_service[ids]) < share_problem
+        is_problem = self.streams.uniform("clock_kind", pop.key[ids], pop.n_service[ids]) < share_problem
         if is_problem.any():
             self._problems(ids[is_problem], t[is_problem])
         routine = ~is_problem
@@ -124,14 +131,16 @@ class ServiceModel:
         self._next_clock(ids[alive], t[alive], self.clock_rate[seg[alive]])
 
     # -- contacts ------------------------------------------------------------------------
-    def _contact(self, ids: np.ndarray, t: np.ndarray, kind: int, attempt: np.ndarray | int = 1
-                 ) -> None:
+    def _contact(self, ids: np.ndarray, t: np.ndarray, kind: int, attempt: np.ndarray | int = 1,
+                 channel: int | None = None) -> None:
         pop = self.pop
         pop.n_contacts[ids] += 1
         self.sums.add("complaints" if kind == COMPLAINT else "routine_contacts",
                       t[np.asarray(attempt) == 1] if np.ndim(attempt) else t)
-        self.desk.submit(ids, t, pop.n_contacts[ids], kind, attempt,
-                         self.priority[pop.segment[ids]])
+        # levers.tiers may raise a customer's priority (pop.priority, 127 = no override)
+        priority = np.minimum(self.priority[pop.segment[ids]], pop.priority[ids])
+        self.desk.submit(ids, t, pop.n_contacts[ids], kind, attempt, priority,
+                         channel=channel, keys=pop.key[ids])
 
     def _outcome(self, ci: int, day: float, code: int) -> None:
         desk = self.desk
@@ -140,6 +149,10 @@ class ServiceModel:
         beta = self.fx.wait_per_hour * wait_hours
         attempt = desk.attempt[ci]
         kind = desk.kind[ci]
+        if kind == OUTREACH:  # an outbound call of levers.outreach: its own effects
+            if self.outreach_outcome is not None:
+                self.outreach_outcome(ci, day, code)
+            return
         if code == RESOLVED:
             if kind == COMPLAINT:
                 beta += self.fx.resolved_first_contact if attempt == 1 else self.fx.resolved_after_retries
@@ -205,11 +218,12 @@ class ServiceModel:
             w = None if weights is None else weights[mask]
             return np.bincount(idx[mask], weights=w, minlength=n_periods).astype(float)
 
-        contacts = count(np.ones(idx.size, bool))
-        answered = t["handled"]
-        abandoned = t["abandoned"]
+        inbound = t["kind"] != OUTREACH  # outreach calls load the agents, not these metrics
+        contacts = count(inbound)
+        answered = t["handled"] & inbound
+        abandoned = t["abandoned"] & inbound
         within = answered & (t["wait_minutes"] * 60 <= self.svc.target_seconds)
-        first = t["attempt"] == 1
+        first = (t["attempt"] == 1) & inbound
         with np.errstate(invalid="ignore", divide="ignore"):
             asa = count(answered, t["wait_minutes"] * 60) / count(answered)
             out = {
