@@ -85,13 +85,31 @@ def test_bad_arguments_exit_2(args: list[str], capsys) -> None:
     assert err.startswith("retention-sim: error:") and len(err.strip().splitlines()) == 1
 
 
-def test_demo_writes_report_and_figure(tmp_path) -> None:
-    proc = cli("demo", "--out", str(tmp_path / "demo"))
+def test_demo_writes_report_and_figures(tmp_path) -> None:
+    out = tmp_path / "demo"
+    proc = cli("demo", "--out", str(out), "--replications", "2", "--workers", "1",
+               "--set", "population.initial_customers=3000",
+               "--set", "population.acquisition.paid_per_period=150", "--set", "horizon_days=240")
     assert proc.returncode == 0, proc.stderr
-    assert "npv" in proc.stdout
-    names = {p.name for p in (tmp_path / "demo").iterdir()}
-    assert {"summary.json", "periods.csv", "overview.png"} <= names
-    assert (tmp_path / "demo" / "overview.png").stat().st_size > 10_000
+    for alt in ("more_agents", "stamp_card", "check_in_calls"):
+        assert f"{alt} − shop" in proc.stdout
+    names = {p.name for p in out.iterdir()}
+    assert {"report.html", "summary.json", "periods.csv", "comparison.csv", "overview.png",
+            "comparison.png"} <= names
+    html = (out / "report.html").read_text()
+    assert html.count("data:image/png;base64,") == 2 and "Paired differences" in html
+    summary = json.loads((out / "summary.json").read_text())
+    npv = summary["alternatives"]["more_agents"]["npv"]
+    assert npv["ci_low"] <= npv["mean_difference"] <= npv["ci_high"]
+
+
+def test_claims_json_has_every_entry(capsys) -> None:
+    assert main(["claims", "--json", "--fast"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert len(records) >= 9
+    for r in records:
+        assert {"id", "claim", "source", "published", "reproduced", "assumptions"} <= set(r)
+        assert r["reproduced"]
 
 
 def test_fit_json_reproduces_published_bgnbd(root, capsys) -> None:

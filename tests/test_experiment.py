@@ -174,3 +174,14 @@ def test_optimise_and_tornado() -> None:
     assert list(torn.parameter) == ["economics.gross_margin",
                                     "population.acquisition.cost_per_acquisition"]
     assert (torn.at_high > torn.at_low).iloc[0] and (torn.at_high < torn.at_low).iloc[1]
+
+
+def test_with_values_sets_strings_lists_and_mappings() -> None:
+    from retention_sim.analysis import with_values
+
+    base = load_scenario(shipped_scenario("baseline"), SMALL)
+    alt = with_values(base, {"name": "alt", "service.channels.0.shifts": [3] * 24,
+                             "economics": {"gross_margin": 0.5}})
+    assert alt.name == "alt"
+    assert alt.service.channels[0].shifts == (3,) * 24
+    assert alt.economics.gross_margin == 0.5 and alt.economics.cost_to_serve_per_period == 0

@@ -29,7 +29,7 @@ def with_values(base: ScenarioConfig, values: dict[str, Any]) -> ScenarioConfig:
     """``base`` with dotted-path values replaced (validated like a file)."""
     import json
 
-    overrides = [f"{k}={json.dumps(v) if isinstance(v, str) else v!r}" for k, v in values.items()]
+    overrides = [f"{k}={json.dumps(v)}" for k, v in values.items()]  # JSON is valid YAML
     return scenario_from_dict(apply_overrides(base.model_dump(mode="json"), overrides))
 
 

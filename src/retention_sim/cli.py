@@ -112,8 +112,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_seed, default=0)
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("demo", help="the main job: baseline run, report and figure")
+    p = sub.add_parser("demo", help="the main job: a retailer against three what-ifs, with a report")
     p.add_argument("--out", type=Path, default=Path("results/demo"))
+    p.add_argument("--seed", type=_seed, default=0)
+    p.add_argument("--replications", type=_positive_int, default=4)
+    p.add_argument("--workers", type=_positive_int, default=None)
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+                   help="override applied to every scenario (repeatable)")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("claims", help="the catalogue of retention statistics, each reproduced")
+    p.add_argument("--fast", action="store_true", help="smaller simulations")
     p.add_argument("--seed", type=_seed, default=0)
     p.add_argument("--json", action="store_true")
     return parser
@@ -168,26 +177,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from .experiment import run
-    from .io import atomic_write
-    from .plots import plot_overview
-    from .scenario import load_scenario, shipped_scenario
+    from .demo import run_demo
 
-    scenario = load_scenario(shipped_scenario("baseline"))
-    reps = 5
-    with _progress(reps, "demo") as bar:
-        result = run(scenario, seed=args.seed, replications=reps, progress=bar.update,
-                     record_customers=False)
-    result.write(args.out)
-    fig = plot_overview(result.periods)
-    fig.suptitle(f"{scenario.name}: {reps} replications (95% bands)")
-    atomic_write(args.out / "overview.png", lambda p: fig.savefig(p, dpi=110, format="png"))
+    reps = args.replications
+    with _progress(reps * (1 + 3), "demo") as bar:
+        payload = run_demo(args.out, seed=args.seed, replications=reps, overrides=args.overrides,
+                           workers=args.workers, progress=bar.update)
+    table = payload.pop("table")
     if args.json:
-        print(json.dumps(result.to_dict(), indent=2))
-    else:
-        print(f"Scenario {scenario.name!r}: {scenario.description}")
-        print(_metrics_table(result.metrics()))
-        print(f"Report and figure written to {args.out}/ (summary.json, periods.csv, overview.png)")
+        print(json.dumps(payload, indent=2, default=float))
+        return 0
+    print(f"Baseline {payload['base']!r} against three what-ifs, {reps} paired replications "
+          f"(differences with 95% CI):")
+    for alt, g in table.groupby("alternative", sort=False):
+        print(f"\n{alt} − {payload['base']}")
+        for r in g.itertuples():
+            print(f"  {r.metric:<22}{r.mean_difference:>16,.6g}   "
+                  f"[{r.ci_low:,.5g}, {r.ci_high:,.5g}]")
+    print(f"\nReport written to {args.out / 'report.html'} (and comparison.csv, periods.csv, "
+          "summary.json, overview.png, comparison.png)")
     return 0
 
 
@@ -272,6 +280,20 @@ def cmd_fit(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_claims(args: argparse.Namespace) -> int:
+    from .claims import catalogue, to_records
+
+    table = catalogue(fast=args.fast, seed=args.seed)
+    if args.json:
+        print(json.dumps(to_records(table), indent=2, default=float))
+        return 0
+    for r in table.itertuples():
+        holds = {True: "holds", False: "does not hold", None: "input"}.get(r.holds, "input")
+        print(f"[{r.grade}] {r.id}: {r.claim}\n    published: {r.published}\n"
+              f"    reproduced: {r.reproduced} ({holds})\n    source: {r.source}\n")
+    return 0
+
+
 def cmd_queue(args: argparse.Namespace) -> int:
     from .engine.queue_sim import QUEUE_METRICS, simulate_queue
     from .fit.erlang import erlang_a, erlang_c
@@ -311,7 +333,7 @@ def cmd_queue(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "demo": cmd_demo, "queue": cmd_queue,
-            "compare": cmd_compare, "sweep": cmd_sweep, "fit": cmd_fit}
+            "compare": cmd_compare, "sweep": cmd_sweep, "fit": cmd_fit, "claims": cmd_claims}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
