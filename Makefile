@@ -19,10 +19,11 @@ demo: $(STAMP)
 	$(BIN)/retention-sim demo --out results/demo
 
 test: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks notebooks
 	$(BIN)/python -m pytest -n 2 -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks notebooks
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py

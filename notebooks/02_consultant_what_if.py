@@ -50,7 +50,7 @@ result.metrics().loc[["active_end", "churned", "contacts", "asa_seconds", "servi
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.5), constrained_layout=True)
-for ax, metric in zip(axes, ["asa_seconds", "service_level", "occupancy"]):
+for ax, metric in zip(axes, ["asa_seconds", "service_level", "occupancy"], strict=True):
     plot_periods(result.periods, metric, ax=ax)
 
 # %% [markdown]

@@ -30,9 +30,9 @@ import pandas as pd
 import retention_sim as rs
 from retention_sim.bridge import scenario_from_fits
 from retention_sim.datasets import load_cdnow_transactions, load_fader_hardie_survivors
-from retention_sim.fit import BGNBD, SBG, GammaGamma, ParetoNBD
+from retention_sim.fit import SBG, GammaGamma, ParetoNBD
 from retention_sim.holdout import validate_holdout
-from retention_sim.plots import plot_conditional_expectations, plot_periods, plot_tracking
+from retention_sim.plots import plot_conditional_expectations, plot_tracking
 
 FAST = os.environ.get("RETENTION_SIM_FAST") == "1"
 REPS = 3 if FAST else 10
@@ -84,9 +84,10 @@ check.metrics
 scenario = scenario_from_fits(bgnbd, spend, horizon_days=78 * 7, period="week")
 print(rs.dump_scenario(scenario))
 sim = rs.run(scenario, seed=2, replications=REPS, record_customers=False)
-per_week = sim.periods.groupby("period").purchases.mean().cumsum() - scenario.population.initial_customers
+n = scenario.population.initial_customers
+per_week = sim.periods.groupby("period").purchases.mean().cumsum() - n  # minus first purchases
 weeks = per_week.index.to_numpy() + 1
-comparison = pd.DataFrame({"week": weeks, "simulated": per_week.to_numpy() / scenario.population.initial_customers,
+comparison = pd.DataFrame({"week": weeks, "simulated": per_week.to_numpy() / n,
                            "model": bgnbd.expected_transactions(weeks)})
 comparison.iloc[[12, 25, 38, 51, 77]]
 

@@ -24,7 +24,7 @@ import pandas as pd
 
 from .analysis import with_values
 from .config import ScenarioConfig
-from .experiment import map_tasks, executor_for
+from .experiment import executor_for, map_tasks
 from .io import atomic_write, atomic_write_text
 from .result import Result
 from .scenario import load_scenario, shipped_scenario
