@@ -36,9 +36,13 @@ _INV53 = 1.0 / 9007199254740992.0  # 2**-53
 
 
 def _mix(z: np.ndarray) -> np.ndarray:
-    z = (z ^ (z >> _S30)) * _M1
-    z = (z ^ (z >> _S27)) * _M2
-    return z ^ (z >> _S31)
+    """SplitMix64 finaliser, in place on a uint64 array (returns it)."""
+    z ^= z >> _S30
+    z *= _M1
+    z ^= z >> _S27
+    z *= _M2
+    z ^= z >> _S31
+    return z
 
 
 def splitmix_uniform(key: int, ids: np.ndarray, counter: np.ndarray | int) -> np.ndarray:
@@ -58,9 +62,18 @@ def splitmix_uniform(key: int, ids: np.ndarray, counter: np.ndarray | int) -> np
     ndarray of float64 in the open interval (0, 1).
     """
     with np.errstate(over="ignore"):
-        base = _mix(np.uint64(key) + np.asarray(ids, dtype=np.uint64) * _GOLDEN)
-        z = _mix(base + (np.asarray(counter, dtype=np.uint64) + np.uint64(1)) * _GOLDEN)
-    return ((z >> _S11).astype(np.float64) + 0.5) * _INV53
+        z = np.array(ids, dtype=np.uint64, copy=True, ndmin=1)
+        z *= _GOLDEN
+        z += np.uint64(key)
+        _mix(z)
+        step = (np.asarray(counter, dtype=np.uint64) + np.uint64(1)) * _GOLDEN
+        z += step
+        _mix(z)
+        z >>= _S11
+    out = z.astype(np.float64)
+    out += 0.5
+    out *= _INV53
+    return out if np.ndim(ids) else out[0]
 
 
 def as_seed_sequence(seed: int | np.random.SeedSequence | np.random.Generator | None
