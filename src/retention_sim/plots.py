@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
+from matplotlib.ticker import EngFormatter, MaxNLocator
 
 __all__ = ["plot_periods", "plot_overview", "plot_comparison", "plot_optimum", "plot_tornado",
            "plot_sweep"]
@@ -150,6 +151,8 @@ def plot_comparison(table: pd.DataFrame, metric: str = "npv", *, ax: Axes | None
     ax.errorbar(rows["mean_difference"], list(y), xerr=err, fmt="o", capsize=4, **kwargs)
     ax.axvline(0, color="0.5", lw=1, ls="--")
     ax.set_yticks(list(y), rows["alternative"])
+    ax.xaxis.set_major_formatter(EngFormatter(sep=" "))
+    ax.xaxis.set_major_locator(MaxNLocator(5))
     ax.set_xlabel(f"{metric.replace('_', ' ')}: difference to base (95% CI)")
     return ax
 
