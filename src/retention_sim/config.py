@@ -34,7 +34,10 @@ __all__ = [
     "Offers",
     "Outreach",
     "Referral",
+    "RootCause",
+    "SelfService",
     "StampCard",
+    "Surveys",
     "Tier",
     "Tiers",
 ]
@@ -195,7 +198,9 @@ class Channel(_Model):
     with mean ``handle_minutes`` and coefficient of variation ``handle_cv``
     (``handle_distribution: exponential`` gives the M/M/c desk of Erlang C/A).
     ``patience_minutes`` is the mean of an exponential patience (absent: nobody hangs
-    up, as for email).
+    up, as for email).  ``promised_minutes`` is the response time the channel announces;
+    with it the wait effect follows the disconfirmation of the promise (actual − promised,
+    see :class:`Effects`); without it the whole wait counts.
     """
 
     name: Annotated[str, Field(min_length=1)]
@@ -210,6 +215,7 @@ class Channel(_Model):
     first_contact_resolution: Probability = 0.7
     cost_per_hour: NonNegative = 0.0
     attrition: Attrition | None = None
+    promised_minutes: NonNegative | None = None
 
     @model_validator(mode="after")
     def _staffed(self) -> Channel:
@@ -291,6 +297,12 @@ class Effects(_Model):
     resolved_after_retries: Annotated[float, Field(ge=-10, le=10)] = 1.22
     unresolved: Annotated[float, Field(ge=-10, le=10)] = 2.0
     wait_per_hour: Annotated[float, Field(ge=-10, le=10)] = 0.5
+    #: per hour by which a channel's promised response time was beaten (negative: fewer
+    #: leave).  With ``promised_minutes`` the wait effect is ``wait_per_hour`` × the excess
+    #: over the promise + this × the time by which it was beaten; the default, 0.4 times
+    #: ``wait_per_hour`` in size, makes a broken promise weigh 2.5 times a kept one
+    #: (loss aversion; Kahneman & Tversky 1979, Tversky & Kahneman 1992: λ ≈ 2.25)
+    promise_beaten_per_hour: Annotated[float, Field(ge=-10, le=0)] = -0.2
     # -- retention levers (DESIGN §1.4); sizes are assumptions, see data/effects.csv --
     #: completing a stamp card (the reward), fading with the half-life
     reward_earned: Annotated[float, Field(ge=-10, le=10)] = -0.2
@@ -302,6 +314,10 @@ class Effects(_Model):
     tier_membership: Annotated[float, Field(ge=-10, le=10)] = -0.2
     #: while a tier with a lower tier below it is held (Drèze & Nunes 2009 status effect)
     tier_status: Annotated[float, Field(ge=-10, le=10)] = -0.1
+    #: a contact solved by levers.self_service (help centre, community)
+    self_service_success: Annotated[float, Field(ge=-10, le=10)] = -0.05
+    #: a self-service attempt that failed, before the customer contacts support
+    self_service_failed: Annotated[float, Field(ge=-10, le=10)] = 0.1
 
 
 Names = tuple[Annotated[str, Field(min_length=1)], ...]
@@ -465,6 +481,81 @@ class Outreach(_Model):
     priority: QueuePriority = 1
 
 
+class Surveys(_Model):
+    """Feedback surveys: asking customers surfaces silent problems (issue 6).
+
+    Every ``cadence_days`` each customer of ``segments`` is sent a survey (the first falls
+    uniformly within the first cadence after the customer's start), and/or, with
+    ``after_contact``, one after each handled inbound contact.  A survey costs
+    ``cost_per_survey`` and is answered with ``response_rate``; a respondent reports each
+    of their unreported (silent) problems with ``report_probability``.  A reported problem
+    becomes a complaint on the support desk (channel ``channel``, or by channel share),
+    with its queue load and the effects of any complaint, and the remaining part of its
+    ``problem_not_reported`` effect is withdrawn.  Needs ``service.enabled``.  TARP: about
+    26 in 27 customers with a problem never complain (data/effects.csv).
+    """
+
+    cadence_days: Positive | None = None
+    after_contact: bool = False
+    response_rate: Probability = 0.2
+    report_probability: Probability = 0.8
+    cost_per_survey: NonNegative = 0.0
+    channel: Annotated[str, Field(min_length=1)] | None = None
+    segments: Names = ()
+
+    @model_validator(mode="after")
+    def _trigger(self) -> Surveys:
+        if self.cadence_days is None and not self.after_contact:
+            raise ValueError("surveys need a trigger: set cadence_days (e.g. 90) and/or "
+                             "after_contact: true")
+        return self
+
+
+class RootCause(_Model):
+    """Root-cause fixing: resolved problems are analysed and the problem rate falls.
+
+    A share ``analysis_share`` of resolved complaints is analysed, each taking
+    ``hours_per_analysis`` of an analyst at ``cost_per_hour`` (``root_cause_cost``).
+    Analysis n lowers the problem probability for everyone along a learning curve with a
+    floor: p_n = p_floor + (p_0 − p_floor)(1 − ``reduction_per_analysis``)^n, with
+    p_floor = ``floor_share`` × p_0 (p_0 = ``service.problem_probability``).  The sizes are
+    assumptions (data/effects.csv).
+    """
+
+    analysis_share: Probability = 0.5
+    hours_per_analysis: NonNegative = 2.0
+    cost_per_hour: NonNegative = 50.0
+    reduction_per_analysis: Annotated[float, Field(ge=0, lt=1)] = 0.002
+    floor_share: Probability = 0.2
+
+
+class SelfService(_Model):
+    """Self-service (knowledge base, community) that absorbs routine contacts.
+
+    Costs ``setup_cost`` in the first period and ``running_cost_per_period`` in every
+    period.  Of the routine contacts, a share ``deflection_share`` is solved by
+    self-service (earning ``effects.self_service_success``) and a share ``failed_share``
+    tries it, fails (``effects.self_service_failed``) and then contacts support; likewise
+    ``complaint_deflection_share`` of the complaints (simple problems).  Draws are
+    counter-based per customer and contact (common random numbers).
+    """
+
+    setup_cost: NonNegative = 0.0
+    running_cost_per_period: NonNegative = 0.0
+    deflection_share: Probability = 0.3
+    complaint_deflection_share: Probability = 0.0
+    failed_share: Probability = 0.1
+
+    @model_validator(mode="after")
+    def _shares(self) -> SelfService:
+        most = max(self.deflection_share, self.complaint_deflection_share)
+        if most + self.failed_share > 1 + 1e-12:
+            raise ValueError(f"failed_share + deflection shares must be at most 1 (a contact is "
+                             f"solved, fails, or skips self-service). Got {most:g} + "
+                             f"{self.failed_share:g}")
+        return self
+
+
 class Levers(_Model):
     """Retention levers (DESIGN §1.4); each absent lever is off."""
 
@@ -473,6 +564,9 @@ class Levers(_Model):
     offers: Offers | None = None
     referral: Referral | None = None
     outreach: Outreach | None = None
+    surveys: Surveys | None = None
+    root_cause: RootCause | None = None
+    self_service: SelfService | None = None
 
 
 class ScenarioConfig(_Model):
@@ -504,7 +598,7 @@ class ScenarioConfig(_Model):
         segments = {s.name: s for s in self.population.segments}
         known = ", ".join(sorted(segments))
         for field, names in (("stamp_card", lv.stamp_card), ("offers", lv.offers),
-                             ("outreach", lv.outreach)):
+                             ("outreach", lv.outreach), ("surveys", lv.surveys)):
             unknown = [n for n in (names.segments if names else ()) if n not in segments]
             if unknown:
                 raise ValueError(f"levers.{field}.segments names unknown segment(s) "
@@ -521,17 +615,23 @@ class ScenarioConfig(_Model):
                                             for s in self.population.segments):
             raise ValueError("levers.tiers are assigned by spend, but no segment has 'spend' or a "
                              "price_per_period above 0, so nobody could reach a tier")
-        out = lv.outreach
-        if out is not None:
+        channels = [c.name for c in self.service.channels]
+        why = {"outreach": "calls are served by", "surveys": "send reported problems to",
+               "root_cause": "analyses the problems resolved by",
+               "self_service": "takes its contacts from"}
+        for field, verb in why.items():
+            lever = getattr(lv, field)
+            if lever is None:
+                continue
             if not self.service.enabled:
-                raise ValueError("levers.outreach calls are served by the support desk; set "
-                                 "service.enabled: true (with the channel to call from) or remove "
-                                 "levers.outreach")
-            channels = [c.name for c in self.service.channels]
-            if out.channel not in channels:
-                raise ValueError(f"levers.outreach.channel must be one of the channels in "
+                raise ValueError(f"levers.{field} {verb} the support desk; set "
+                                 f"service.enabled: true (with its channels) or remove "
+                                 f"levers.{field}")
+            channel = getattr(lever, "channel", None)
+            if channel is not None and channel not in channels:
+                raise ValueError(f"levers.{field}.channel must be one of the channels in "
                                  f"service.channels ({', '.join(map(repr, channels))}). "
-                                 f"Got {out.channel!r}")
+                                 f"Got {channel!r}")
         return self
 
     @property

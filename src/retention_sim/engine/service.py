@@ -2,15 +2,24 @@
 
 The component between customers (:mod:`.lifetime`) and the desk (:mod:`.desk`):
 
-* a purchase goes wrong with ``problem_probability``; customers of segments without
-  purchases (subscriptions) meet problems as a Poisson process whose chance of at least
-  one problem per reporting period is ``problem_probability``;
+* a purchase goes wrong with the current problem probability (``problem_probability``
+  at the start; levers.root_cause lowers it through :meth:`ServiceModel.set_problem_probability`);
+  customers of segments without purchases (subscriptions) meet problems as a Poisson
+  process whose chance of at least one problem per reporting period is that probability
+  (thinned from the starting rate, so a lower probability keeps every other draw);
 * a problem is reported with ``complaint_probability`` (a contact); the rest stay silent
   and carry the ``problem_not_reported`` effect;
 * routine questions arrive at ``routine_contacts_per_period`` per active customer;
 * each contact ends resolved (at the first attempt or after retries), or unresolved or
   abandoned — tried again with ``retry_probability`` up to ``max_attempts`` — and adds
-  its effect (DESIGN §1.2) plus ``wait_per_hour`` × hours waited;
+  its effect (DESIGN §1.2) plus ``wait_per_hour`` × hours waited — or, on a channel
+  with ``promised_minutes``, ``wait_per_hour`` × hours beyond the promise plus
+  ``promise_beaten_per_hour`` × hours by which it was beaten (expectation
+  disconfirmation: Oliver 1980, J. Marketing Research 17(4); the asymmetry follows loss
+  aversion, Kahneman & Tversky 1979);
+* silent problems can be remembered per customer (:meth:`ServiceModel.track_silent`) and
+  later brought to light as complaints (:meth:`ServiceModel.surface`) by the levers that
+  ask customers (outreach calls, surveys);
 * word of mouth counts unhappy and satisfied tellers (see :class:`WordOfMouth`).
 
 Effects decided inside a slice are collected and applied at the next slice boundary
@@ -28,11 +37,16 @@ import simpy
 from ..config import ScenarioConfig
 from .calendar import Calendar
 from .desk import ABANDONED, COMPLAINT, OUTREACH, RESOLVED, ROUTINE, Desk
-from .lifetime import Lifetimes, Listener, PeriodSums
+from .lifetime import Lifetimes, PeriodSums
 from .population import ACTIVE, Population
 from .rng import Streams
 
 __all__ = ["ServiceModel"]
+
+#: ``contact_filter(ids, days, kind, counters)`` → mask of the contacts that reach the desk
+ContactFilter = Callable[[np.ndarray, np.ndarray, int, np.ndarray], np.ndarray]
+#: ``outcome_listener(customer, day, kind, code)`` when an inbound contact ends
+OutcomeListener = Callable[[int, float, int, int], None]
 
 
 class ServiceModel:
@@ -58,11 +72,20 @@ class ServiceModel:
         table = pop.table
         period = scenario.period_days
         # per-segment rates of the service clock (per day)
-        no_purchases = ~table.has_purchases
-        p = min(svc.problem_probability, 1 - 1e-12)
-        self.problem_rate = np.where(no_purchases, -math.log1p(-p) / period, 0.0)
+        self._no_purchases = ~table.has_purchases
+        self._period = period
+        #: the problem probability in force (levers.root_cause lowers it)
+        self.problem_probability = svc.problem_probability
+        self._p_changes: list[tuple[float, float]] = [(0.0, svc.problem_probability)]
+        self.problem_rate = self._subscription_rate(svc.problem_probability)
         self.routine_rate = np.full(len(table.names), svc.routine_contacts_per_period / period)
+        # the clock runs at the starting rates; a lower problem rate thins its events
         self.clock_rate = self.problem_rate + self.routine_rate
+        self._problem_share0 = np.divide(self.problem_rate, self.clock_rate,
+                                         out=np.zeros_like(self.clock_rate),
+                                         where=self.clock_rate > 0)
+        self._promise_hours = [math.nan if c.promised_minutes is None else c.promised_minutes / 60
+                               for c in svc.channels]
         self.priority = np.array([0 if n in svc.priority_segments else 1 for n in table.names],
                                  dtype=np.int8)
         # effects and retries waiting for the next slice boundary
@@ -72,19 +95,42 @@ class ServiceModel:
         self._retries: list[tuple[int, float, int, int]] = []
         self.unhappy = 0
         self.satisfied = 0
-        # hooks for levers.outreach: told of silent problems; handles outreach outcomes
-        self.silent_listeners: list[Listener] = []
+        # hooks for the levers: outreach outcomes, ends of inbound contacts (surveys after
+        # a contact, root-cause analysis), and a filter before the desk (self-service)
         self.outreach_outcome: Callable[[int, float, int], None] | None = None
+        self.outcome_listeners: list[OutcomeListener] = []
+        self.contact_filter: ContactFilter | None = None
+        self.tracking_silent = False
         lifetimes.purchase_listeners.append(self._purchases)
         lifetimes.service_handler = self._clock_events
         lifetimes.start_listeners.append(self._start_clock)
 
     # -- problems ------------------------------------------------------------------------
+    def _subscription_rate(self, p: float) -> np.ndarray:
+        """Problems per day of subscription segments at a chance ``p`` per period."""
+        p = min(p, 1 - 1e-12)
+        return np.where(self._no_purchases, -math.log1p(-p) / self._period, 0.0)
+
+    def set_problem_probability(self, p: float, day: float) -> None:
+        """Change the problem probability from ``day`` on (never above the starting one).
+
+        Parameters
+        ----------
+        p : float
+            The new probability per purchase (or per period of subscription).
+        day : float
+            When the change takes effect (kept for the ``problem_rate`` column).
+        """
+        p = min(p, self.svc.problem_probability)
+        self.problem_probability = p
+        self.problem_rate = self._subscription_rate(p)
+        self._p_changes.append((day, p))
+
     def _purchases(self, ids: np.ndarray, t: np.ndarray) -> None:
-        if self.svc.problem_probability <= 0:
+        if self.problem_probability <= 0:
             return
         counter = self.pop.n_purchases[ids]
-        problem = self.streams.uniform("problem", self.pop.key[ids], counter) < self.svc.problem_probability
+        problem = self.streams.uniform("problem", self.pop.key[ids], counter) < self.problem_probability
         if problem.any():
             self._problems(ids[problem], t[problem])
 
@@ -99,8 +145,8 @@ class ServiceModel:
             self.sums.add("silent_problems", t[silent])
             self._effect_batch(ids[silent], t[silent], self.fx.problem_not_reported)
             self.unhappy += int(silent.sum())
-            for listener in self.silent_listeners:
-                listener(ids[silent], t[silent])
+            if self.tracking_silent:
+                self._remember_silent(ids[silent], t[silent])
         if report.any():
             self._contact(ids[report], t[report], COMPLAINT)
 
@@ -121,20 +167,82 @@ class ServiceModel:
         pop.n_service[ids] += 1
         seg = pop.segment[ids]
         share_problem = self.problem_rate[seg] / self.clock_rate[seg]
-        is_problem = self.streams.uniform("clock_kind", pop.key[ids], pop.n_service[ids]) < share_problem
+        u = self.streams.uniform("clock_kind", pop.key[ids], pop.n_service[ids])
+        is_problem = u < share_problem
         if is_problem.any():
             self._problems(ids[is_problem], t[is_problem])
-        routine = ~is_problem
+        routine = u >= self._problem_share0[seg]  # between the two: a problem fixed at its root
         if routine.any():
             self._contact(ids[routine], t[routine], ROUTINE)
         alive = pop.phase[ids] == ACTIVE
         self._next_clock(ids[alive], t[alive], self.clock_rate[seg[alive]])
+
+    # -- silent problems remembered (outreach, surveys) ----------------------------------
+    def track_silent(self) -> None:
+        """Remember each customer's unreported problems (idempotent; called by levers).
+
+        Per customer: ``n_silent`` problems not yet surfaced, ``silent_day`` of the latest
+        and ``silent_weight``, the sum of 0.5^((silent_day − day of problem) / half-life)
+        over them — what is left of their effects, measured at ``silent_day``.
+        """
+        if self.tracking_silent:
+            return
+        self.tracking_silent = True
+        self.pop.add_array("n_silent", np.int32, 0)
+        self.pop.add_array("silent_day", np.float64, np.nan)
+        self.pop.add_array("silent_weight", np.float64, 0.0)
+
+    def _remember_silent(self, ids: np.ndarray, t: np.ndarray) -> None:
+        pop = self.pop
+        order = np.argsort(t, kind="stable")
+        ids, t = ids[order], t[order]
+        while ids.size:  # rounds of distinct customers, in time order
+            first = np.unique(ids, return_index=True)[1]
+            i, day = ids[first], t[first]
+            held = pop.n_silent[i] > 0
+            fade = np.where(held, 0.5 ** ((day - np.where(held, pop.silent_day[i], day))
+                                          / self.fx.half_life_days), 0.0)
+            pop.silent_weight[i] = pop.silent_weight[i] * fade + 1.0
+            pop.silent_day[i] = day
+            pop.n_silent[i] += 1
+            rest = np.ones(ids.size, dtype=bool)
+            rest[first] = False
+            ids, t = ids[rest], t[rest]
+
+    def surface(self, ids: np.ndarray, k: np.ndarray, days: np.ndarray, now: float,
+                channel: int | None = None) -> None:
+        """Bring ``k`` unreported problems of each customer ``ids`` to light at ``days``.
+
+        Each surfaced problem withdraws its average remaining ``problem_not_reported``
+        effect (the customer's remaining weight × k / n_silent) and becomes a complaint,
+        submitted now on ``channel`` (default: by channel share).
+        """
+        pop = self.pop
+        k = np.minimum(k, pop.n_silent[ids])
+        sel = k > 0
+        ids, k, days = ids[sel], k[sel], days[sel]
+        if ids.size == 0:
+            return
+        n = pop.n_silent[ids]
+        fade = 0.5 ** ((days - pop.silent_day[ids]) / self.fx.half_life_days)
+        share = k / n
+        self._effect_batch(ids, days, -self.fx.problem_not_reported * pop.silent_weight[ids] * fade * share)
+        pop.silent_weight[ids] *= 1 - share
+        pop.n_silent[ids] = n - k
+        for j in range(int(k.max())):  # one round per problem: each contact its own counter
+            batch = ids[k > j]
+            self._contact(batch, np.full(batch.size, now), COMPLAINT, 1, channel=channel)
 
     # -- contacts ------------------------------------------------------------------------
     def _contact(self, ids: np.ndarray, t: np.ndarray, kind: int, attempt: np.ndarray | int = 1,
                  channel: int | None = None) -> None:
         pop = self.pop
         pop.n_contacts[ids] += 1
+        if self.contact_filter is not None and np.ndim(attempt) == 0 and attempt == 1:
+            desk = self.contact_filter(ids, t, kind, pop.n_contacts[ids])  # levers.self_service
+            ids, t = ids[desk], t[desk]
+            if ids.size == 0:
+                return
         self.sums.add("complaints" if kind == COMPLAINT else "routine_contacts",
                       t[np.asarray(attempt) == 1] if np.ndim(attempt) else t)
         # levers.tiers may raise a customer's priority (pop.priority, 127 = no override)
@@ -145,14 +253,22 @@ class ServiceModel:
     def _outcome(self, ci: int, day: float, code: int) -> None:
         desk = self.desk
         cid = desk.customer[ci]
-        wait_hours = ((day if code == ABANDONED else desk.start[ci]) - desk.arrival[ci]) * 24
-        beta = self.fx.wait_per_hour * wait_hours
-        attempt = desk.attempt[ci]
         kind = desk.kind[ci]
         if kind == OUTREACH:  # an outbound call of levers.outreach: its own effects
             if self.outreach_outcome is not None:
                 self.outreach_outcome(ci, day, code)
             return
+        wait_hours = ((day if code == ABANDONED else desk.start[ci]) - desk.arrival[ci]) * 24
+        promise = self._promise_hours[desk.channel[ci]]
+        if promise == promise:  # a promised response time: disconfirmation
+            gap = wait_hours - promise
+            beta = (self.fx.wait_per_hour * gap if gap > 0
+                    else self.fx.promise_beaten_per_hour * -gap)
+        else:
+            beta = self.fx.wait_per_hour * wait_hours
+        attempt = desk.attempt[ci]
+        for listener in self.outcome_listeners:
+            listener(cid, day, kind, code)
         if code == RESOLVED:
             if kind == COMPLAINT:
                 beta += self.fx.resolved_first_contact if attempt == 1 else self.fx.resolved_after_retries
@@ -169,11 +285,11 @@ class ServiceModel:
             self._fx_days.append(day)
             self._fx_beta.append(beta)
 
-    def _effect_batch(self, ids: np.ndarray, t: np.ndarray, beta: float) -> None:
-        if beta:
+    def _effect_batch(self, ids: np.ndarray, t: np.ndarray, beta: float | np.ndarray) -> None:
+        if np.any(beta):
             self._fx_ids.extend(ids.tolist())
             self._fx_days.extend(t.tolist())
-            self._fx_beta.extend([beta] * ids.size)
+            self._fx_beta.extend(np.broadcast_to(beta, ids.shape).tolist())
 
     # -- slice boundary ------------------------------------------------------------------------
     def flush(self, hi: float) -> None:
@@ -200,6 +316,18 @@ class ServiceModel:
                 days = np.maximum(np.array([r[1] for r in batch]), self.env.now)
                 attempt = np.array([r[3] for r in batch])
                 self._contact(ids[alive], days[alive], kind, attempt[alive])
+
+    def _problem_rate_column(self, P: float, n_periods: int, horizon: float) -> np.ndarray:
+        """Time-weighted mean problem probability in force in each period."""
+        days = np.array([d for d, _ in self._p_changes] + [horizon])
+        values = np.array([p for _, p in self._p_changes])
+        edges = np.minimum(np.arange(n_periods + 1) * P, horizon)
+        out = np.zeros(n_periods)
+        for k in range(n_periods):
+            lo, hi = edges[k], edges[k + 1]
+            overlap = np.clip(np.minimum(days[1:], hi) - np.maximum(days[:-1], lo), 0, None)
+            out[k] = (overlap * values).sum() / (hi - lo) if hi > lo else values[-1]
+        return out
 
     def take_word_of_mouth(self) -> tuple[int, int]:
         """(unhappy, satisfied) tellers since the last call."""
@@ -254,6 +382,7 @@ class ServiceModel:
             out["occupancy"] = busy / capacity
         for name in ("problems", "silent_problems", "complaints", "routine_contacts"):
             out[name] = self.sums.columns.get(name, np.zeros(n_periods))
+        out["problem_rate"] = self._problem_rate_column(P, n_periods, scenario.horizon_days)
         out["agent_cost"] = agent_cost
         if hire_cost.any():
             out["hiring_cost"] = hire_cost

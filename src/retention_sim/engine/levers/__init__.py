@@ -1,4 +1,5 @@
-"""Retention levers: stamp card, tiers, offers, referral, outreach (DESIGN §1.4).
+"""Retention levers: stamp card, tiers, offers, referral, outreach (DESIGN §1.4), and the
+listening levers: surveys, root-cause fixing, self-service (issue 6).
 
 Each lever is optional (absent from ``levers`` in the scenario = off), has its own cost
 columns in the ledger, and changes customers only through the engine's hooks: held and
@@ -20,8 +21,11 @@ from .car_wash import car_wash_experiment, car_wash_scenario
 from .offers import OffersLever
 from .outreach import OutreachLever
 from .referral import ReferralLever
+from .root_cause import RootCauseLever
+from .self_service import SelfServiceLever
 from .stamp_card import StampCardLever
 from .summary import LEVER_COSTS, LEVER_NAMES, lever_summary, without_levers
+from .surveys import SurveysLever
 from .tiers import TiersLever
 
 if TYPE_CHECKING:
@@ -37,6 +41,9 @@ _CLASSES: dict[str, type[Lever]] = {
     "referral": ReferralLever,
     "stamp_card": StampCardLever,
     "outreach": OutreachLever,
+    "surveys": SurveysLever,
+    "root_cause": RootCauseLever,
+    "self_service": SelfServiceLever,
 }
 
 
@@ -100,3 +107,7 @@ class LeverSet:
             anyone |= mask
         out["any"] = int(anyone.sum())
         return out
+
+    def get(self, name: str) -> Lever | None:
+        """The lever called ``name`` (None when the scenario does not set it)."""
+        return next((lever for lever in self.levers if lever.name == name), None)

@@ -10,9 +10,11 @@ draws use the customer's identity and counters from 2³² on, apart from the cus
 contacts, whose draws therefore stay the same.
 
 A handled call earns ``effects.proactive_contact`` and, with ``surface_probability``,
-surfaces the customer's latest unreported problem: its ``problem_not_reported`` effect is
-withdrawn (what remains of it at the end of the call) and a complaint joins the same
-channel's queue, with the outcomes and effects of any complaint.  Calls' outcomes are
+surfaces one of the customer's unreported problems (the service model's memory of silent
+problems, :meth:`~retention_sim.engine.service.ServiceModel.surface`, shared with
+levers.surveys): its ``problem_not_reported`` effect is withdrawn (what remains of it at
+the end of the call, averaged over the customer's silent problems) and a complaint joins
+the same channel's queue, with the outcomes and effects of any complaint.  Calls' outcomes are
 processed as one batch at the next slice boundary (like the desk's retries), so the
 complaint arrives then.  ``outreach_cost`` is
 ``cost_per_call`` per handled call; agent time is already in ``agent_cost``, and
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..desk import ABANDONED, COMPLAINT, OUTREACH
+from ..desk import ABANDONED, OUTREACH
 from ..population import ACTIVE
 from .base import Lever, LeverContext
 
@@ -52,7 +54,7 @@ class OutreachLever(Lever):
         pop = ctx.pop
         pop.add_array("next_call", np.float64, np.inf)
         pop.add_array("n_calls", np.int32, 0)
-        pop.add_array("silent_day", np.float64, np.nan)  # day of the latest unreported problem
+        service.track_silent()  # remember unreported problems
         self._handled: list[float] = []
         self._surfaced: list[float] = []
         self._done_ids: list[int] = []  # handled calls waiting for the next slice boundary
@@ -60,7 +62,6 @@ class OutreachLever(Lever):
         self._hi = 0.0  # end of the current slice: calls before it are submitted already
         ctx.lifetimes.start_listeners.append(self._start)
         ctx.lifetimes.churn_listeners.append(self._churn)
-        service.silent_listeners.append(self._silent)
         service.outreach_outcome = self._outcome
 
     def _start(self, ids: np.ndarray, t: np.ndarray) -> None:
@@ -75,9 +76,6 @@ class OutreachLever(Lever):
 
     def _churn(self, ids: np.ndarray, t: np.ndarray) -> None:
         self.ctx.pop.next_call[ids] = np.inf
-
-    def _silent(self, ids: np.ndarray, t: np.ndarray) -> None:
-        self.ctx.pop.silent_day[ids] = t
 
     def flush(self, now: float, hi: float) -> None:
         if self._done_ids:
@@ -115,23 +113,19 @@ class OutreachLever(Lever):
         ids, days = ids[live], days[live]
         self.touch(ids)
         ctx.effect(ids, days, fx.proactive_contact)
-        silent = pop.silent_day[ids]
         p = self.cfg.surface_probability
-        maybe = np.isfinite(silent)
+        maybe = pop.n_silent[ids] > 0
         if p <= 0 or not maybe.any():
             return
-        ids, days, silent = ids[maybe], days[maybe], silent[maybe]
+        ids, days = ids[maybe], days[maybe]
         first = np.unique(ids, return_index=True)[1]  # one surfacing per customer and batch
-        ids, days, silent = ids[first], days[first], silent[first]
+        ids, days = ids[first], days[first]
         hit = ctx.streams.uniform("outreach.surface", pop.key[ids], pop.n_calls[ids]) < p
-        ids, days, silent = ids[hit], days[hit], silent[hit]
+        ids, days = ids[hit], days[hit]
         if ids.size == 0:
             return
-        pop.silent_day[ids] = np.nan
         self._surfaced.extend(days.tolist())
-        remains = 0.5 ** ((days - silent) / fx.half_life_days)
-        ctx.effect(ids, days, -fx.problem_not_reported * remains)
-        self.service._contact(ids, np.full(ids.size, now), COMPLAINT, 1, channel=self.channel)
+        self.service.surface(ids, np.ones(ids.size, dtype=np.int64), days, now, channel=self.channel)
 
     def columns(self) -> dict[str, np.ndarray]:
         sums = self.ctx.sums

@@ -6,7 +6,8 @@ the per-replication differences sharp.  Metrics per lever:
 
 * ``cost``               the lever's own ledger cost columns (:data:`LEVER_COSTS`);
 * ``customers_touched``  customers the lever reached (cards handed out, tier members,
-  offers received, referrers and referred, customers called);
+  offers received, referrers and referred, customers called or surveyed, customers whose
+  resolved complaint was analysed, customers who tried self-service);
 * ``churn_avoided``      churned without − churned with the lever;
 * ``incremental_revenue``, ``incremental_profit``, ``incremental_npv``  with − without
   (profit already net of the lever's cost);
@@ -28,7 +29,8 @@ from ...errors import InputError
 
 __all__ = ["LEVER_COSTS", "LEVER_NAMES", "lever_summary", "without_levers"]
 
-LEVER_NAMES = ("stamp_card", "tiers", "offers", "referral", "outreach")
+LEVER_NAMES = ("stamp_card", "tiers", "offers", "referral", "outreach", "surveys", "root_cause",
+               "self_service")
 #: the ledger cost columns of each lever
 LEVER_COSTS: dict[str, tuple[str, ...]] = {
     "stamp_card": ("stamp_card_cost",),
@@ -36,6 +38,9 @@ LEVER_COSTS: dict[str, tuple[str, ...]] = {
     "offers": ("offer_discount_cost", "offer_sending_cost"),
     "referral": ("referral_cost",),
     "outreach": ("outreach_cost",),
+    "surveys": ("survey_cost",),
+    "root_cause": ("root_cause_cost",),
+    "self_service": ("self_service_cost",),
 }
 METRICS = ("cost", "customers_touched", "churn_avoided", "incremental_revenue",
            "incremental_profit", "incremental_npv", "roi")
