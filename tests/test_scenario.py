@@ -289,3 +289,10 @@ def test_overrides() -> None:
         apply_overrides(FULL, ["service.channels"])
     with pytest.raises(InputError, match="unknown key 'agnets'"):
         scenario_from_dict(apply_overrides(FULL, ["service.channels.0.agnets=2"]))
+
+
+def test_every_shipped_scenario_is_valid(root) -> None:
+    files = sorted((root / "scenarios").glob("*.yaml"))
+    assert len(files) >= 12
+    for path in files:
+        load_scenario(path)

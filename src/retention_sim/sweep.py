@@ -125,10 +125,6 @@ def load_sweep(path: str | Path) -> tuple[SweepSpec, dict[str, Any]]:
     return spec, raw
 
 
-def _fmt(value: Any) -> str:
-    return json.dumps(value) if isinstance(value, str) else repr(value)
-
-
 def sweep_points(spec: SweepSpec) -> list[dict[str, Any]]:
     """The points of the design: dicts of dotted path → value."""
     if spec.grid is not None:
@@ -155,7 +151,7 @@ def sweep_points(spec: SweepSpec) -> list[dict[str, Any]]:
 
 def point_scenario(raw: dict[str, Any], point: dict[str, Any]) -> ScenarioConfig:
     """The scenario of one point (InputError naming the path if it does not fit)."""
-    overrides = [f"{k}={_fmt(v)}" for k, v in point.items()]
+    overrides = [f"{k}={json.dumps(v)}" for k, v in point.items()]  # JSON is valid YAML
     return scenario_from_dict(apply_overrides(raw, overrides))
 
 
