@@ -201,6 +201,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from .experiment import compare
+    from .result import finite_or_none
     from .scenario import load_scenario
 
     base = load_scenario(args.base, args.overrides)
@@ -224,7 +225,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         keys = ["mean_difference", "ci_low", "ci_high", "relative_change",
                 "paired_half_width", "unpaired_half_width"]
         payload = {"base": base.name, "replications": args.replications, "seed": args.seed,
-                   "alternatives": {alt: {r.metric: {k: _clean(getattr(r, k)) for k in keys}
+                   "alternatives": {alt: {r.metric: {k: finite_or_none(getattr(r, k)) for k in keys}
                                           for r in g.itertuples()}
                                     for alt, g in table.groupby("alternative", sort=False)}}
         print(json.dumps(payload, indent=2))
@@ -238,12 +239,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
                   f"{f'[{r.ci_low:,.5g}, {r.ci_high:,.5g}]':>34}{r.relative_change:>10.2%}"
                   f"{r.variance_reduction:>15.0%}")
     return 0
-
-
-def _clean(x: float) -> float | None:
-    import math
-
-    return None if not math.isfinite(x) else float(x)
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:

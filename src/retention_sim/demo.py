@@ -24,7 +24,7 @@ import pandas as pd
 
 from .analysis import with_values
 from .config import ScenarioConfig
-from .experiment import executor_for, map_tasks
+from .experiment import _task, executor_for, map_tasks
 from .io import atomic_write, atomic_write_text
 from .result import Result
 from .scenario import load_scenario, shipped_scenario
@@ -53,12 +53,6 @@ def flagship(base: ScenarioConfig) -> list[ScenarioConfig]:
     return [more_agents, stamp_card, check_in]
 
 
-def _task(scenario: ScenarioConfig, seed: int, replication: int) -> Any:
-    from .engine.core import simulate
-
-    return simulate(scenario, seed, replication=replication, record_customers=False)
-
-
 def run_demo(out_dir: str | Path, *, seed: int = 0, replications: int = 4,
              overrides: list[str] | None = None, workers: int | None = None,
              progress: Callable[[int], None] | None = None) -> dict[str, Any]:
@@ -71,7 +65,8 @@ def run_demo(out_dir: str | Path, *, seed: int = 0, replications: int = 4,
 
     base = load_scenario(shipped_scenario("shop"), overrides or [])
     scenarios = [base, *flagship(base)]
-    args = [(sc, seed, r) for sc in scenarios for r in range(replications)]
+    options = {"record_customers": False}
+    args = [(sc, seed, r, options) for sc in scenarios for r in range(replications)]
     with executor_for(None, workers, tasks=len(args)) as ex:
         outputs = map_tasks(_task, args, ex, (lambda i, _: progress(1)) if progress else None)
     results = [Result(outputs[i * replications:(i + 1) * replications])

@@ -25,7 +25,7 @@ from .io import atomic_write, atomic_write_text
 
 CHURN_CAUSES = ("base", "service")
 
-__all__ = ["Result", "summarise", "mean_ci"]
+__all__ = ["Result", "summarise", "mean_ci", "finite_or_none"]
 
 
 _TOTALS = ("acquired", "churned", "purchases", "revenue", "gross_margin", "profit", "contacts",
@@ -63,6 +63,12 @@ def summarise(periods: dict[str, np.ndarray], warmup_periods: int = 0) -> dict[s
         out["service_churn_share"] = (float(periods["churned_service"].sum() / out["churned"])
                                       if out["churned"] else math.nan)
     return out
+
+
+def finite_or_none(x: float) -> float | None:
+    """``x`` as a float, or None when it is NaN or infinite (JSON has no NaN)."""
+    x = float(x)
+    return x if math.isfinite(x) else None
 
 
 def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
@@ -159,10 +165,7 @@ class Result:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary: ``{"scenario", "replications", "metrics": {name: {...}}}``."""
-        def clean(x: float) -> float | None:
-            return None if not math.isfinite(x) else x
-
-        metrics = {name: {k: clean(float(v)) for k, v in row.items()}
+        metrics = {name: {k: finite_or_none(v) for k, v in row.items()}
                    for name, row in self.metrics().iterrows()}
         return {"scenario": self.scenario, "replications": self.replications, "metrics": metrics}
 
