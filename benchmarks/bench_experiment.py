@@ -15,7 +15,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 
 from retention_sim import load_scenario, shipped_scenario
-from retention_sim.engine.core import simulate
+from retention_sim.engine import simulate
 from retention_sim.experiment import map_tasks
 from retention_sim.result import summarise
 

@@ -35,8 +35,9 @@ from pathlib import Path
 
 import numpy as np
 
-from retention_sim.datasets import DATA_DIR, load_cdnow_summary
+from retention_sim.data.datasets import load_cdnow_summary
 from retention_sim.fit import BGNBD, GammaGamma, ParetoNBD
+from retention_sim.kernel.resources import package_file
 
 HERE = Path(__file__).resolve().parent
 PEER_DIR = HERE / ".peers"
@@ -45,7 +46,8 @@ PEER_PYTHON = PEER_DIR / "bin" / "python"
 # pandas 2 and scipy 1.12; these are the newest versions found to work with it.
 PEER_REQUIREMENTS = ["lifetimes==0.11.3", "setuptools<81", "numpy<2", "pandas<2",
                      "scipy<1.12"]
-CDNOW_FILE = DATA_DIR / "cdnow_customers_summary_with_transactions.csv"
+CDNOW_FILE = Path(str(package_file("retention_sim.data", "files",
+                                   "cdnow_customers_summary_with_transactions.csv")))
 MILLION = 1_000_000
 TRUE_BGNBD = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 

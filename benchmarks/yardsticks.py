@@ -294,7 +294,7 @@ if __name__ == "__main__":
     for key, value in queue.items():
         print(f"  {key}: {value:.4g}" if isinstance(value, float) else f"  {key}: {value}")
     try:
-        from retention_sim.fit.erlang import erlang_c
+        from retention_sim.queueing.erlang import erlang_c
     except ImportError:  # the package is not installed: skip the comparison
         pass
     else:

@@ -26,7 +26,7 @@ import os
 import matplotlib.pyplot as plt
 
 import retention_sim as rs
-from retention_sim.analysis import optimise, with_values
+from retention_sim.experiment import optimise, with_values
 from retention_sim.plots import plot_comparison, plot_optimum, plot_periods
 from retention_sim.widgets import staffing_changes, what_if_panel
 

@@ -28,8 +28,8 @@ import pandas as pd
 import seaborn as sns
 
 import retention_sim as rs
-from retention_sim.analysis import with_values
-from retention_sim.engine.levers import car_wash_experiment, lever_summary, without_levers
+from retention_sim.claims import car_wash_experiment
+from retention_sim.experiment import lever_summary, with_values, without_levers
 
 FAST = os.environ.get("RETENTION_SIM_FAST") == "1"
 REPS = 2 if FAST else 6

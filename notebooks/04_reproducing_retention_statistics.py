@@ -38,9 +38,9 @@ from IPython.display import Markdown, display
 from matplotlib.ticker import PercentFormatter
 
 from retention_sim import claims
-from retention_sim.config import Effects
-from retention_sim.datasets import load_cdnow_summary
+from retention_sim.data import load_cdnow_summary
 from retention_sim.fit import BGNBD
+from retention_sim.scenario import Effects
 
 FAST = os.environ.get("RETENTION_SIM_FAST") == "1"  # CI runs the notebooks small
 SEED = 0

@@ -28,10 +28,10 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 import retention_sim as rs
-from retention_sim.bridge import scenario_from_fits
-from retention_sim.datasets import load_cdnow_transactions, load_fader_hardie_survivors
+from retention_sim.calibrate import scenario_from_fits
+from retention_sim.calibrate.holdout import validate_holdout
+from retention_sim.data import load_cdnow_transactions, load_fader_hardie_survivors
 from retention_sim.fit import SBG, GammaGamma, ParetoNBD
-from retention_sim.holdout import validate_holdout
 from retention_sim.plots import plot_conditional_expectations, plot_tracking
 
 FAST = os.environ.get("RETENTION_SIM_FAST") == "1"

@@ -16,6 +16,9 @@ settings.register_profile("repeatable", derandomize=True, deadline=None)
 settings.load_profile("repeatable")
 
 ROOT = Path(__file__).resolve().parents[1]
+#: the package's shipped files, as they are in the checkout
+PACKAGE = ROOT / "src" / "retention_sim"
+DATA_DIR = PACKAGE / "data" / "files"
 
 
 def cohort(dropout: dict[str, Any], *, n: int, horizon_days: float, period: str = "month",

@@ -12,17 +12,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import DATA_DIR
 from scipy import stats
-from tests.conftest import ROOT
 
 from retention_sim import InputError, run, scenario_from_dict, simulate
-from retention_sim.bridge import calibrate_effects, scenario_from_fits, segment_from_fits
-from retention_sim.datasets import load_cdnow_summary
+from retention_sim.calibrate import calibrate_effects, scenario_from_fits, segment_from_fits
+from retention_sim.data import load_cdnow_summary
 from retention_sim.fit import BGNBD, SBG, GammaGamma, KaplanMeier, fit_file
 
 YEAR = 365.25
 WEEKS = np.array([13, 26, 39, 52, 78])
-CDNOW_RFM = ROOT / "data" / "cdnow_customers_summary.csv"  # what `retention-sim fit` reads
+CDNOW_RFM = DATA_DIR / "cdnow_customers_summary.csv"  # what `retention-sim fit` reads
 
 
 def assert_t_interval(samples: np.ndarray, expected: np.ndarray, level: float = 0.99) -> None:

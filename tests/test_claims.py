@@ -39,7 +39,7 @@ def detail(claim_id: str) -> dict:
 
 
 def test_csv_has_the_columns_and_one_row_per_registered_claim(root) -> None:
-    csv = pd.read_csv(root / "data" / "claims.csv", dtype=str, keep_default_na=False)
+    csv = pd.read_csv(root / "src/retention_sim/claims/claims.csv", dtype=str, keep_default_na=False)
     assert list(csv.columns) == ["id", "claim", "source", "grade", "published", "experiment",
                                  "assumptions", "counter_setting"]
     assert csv["id"].is_unique and set(csv["id"]) == set(claims.CLAIMS)

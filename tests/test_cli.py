@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import DATA_DIR
 
 from retention_sim.cli import main
 
@@ -113,7 +114,7 @@ def test_claims_json_has_every_entry(capsys) -> None:
 
 
 def test_fit_json_reproduces_published_bgnbd(root, capsys) -> None:
-    assert main(["fit", "bgnbd", str(root / "data/cdnow_customers_summary.csv"), "--json"]) == 0
+    assert main(["fit", "bgnbd", str(DATA_DIR / "cdnow_customers_summary.csv"), "--json"]) == 0
     payload = json.loads(capsys.readouterr().out)
     assert set(payload) == {"model", "n", "params", "se", "log_likelihood"}
     assert payload["n"] == 2357

@@ -7,16 +7,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import DATA_DIR
 
-from retention_sim import data
-from retention_sim.datasets import (
-    DATA_DIR,
+from retention_sim.data import (
     load_cdnow_summary,
     load_cdnow_transactions,
     load_donations,
     load_fader_hardie_survivors,
 )
-from retention_sim.errors import InputError
+from retention_sim.data import readers as data
+from retention_sim.kernel.errors import InputError
 
 TX = pd.DataFrame({
     "customer_id": ["a", "a", "a", "a", "b", "c", "c"],

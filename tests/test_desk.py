@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from retention_sim.engine.queue_sim import QUEUE_METRICS, simulate_queue
-from retention_sim.fit.erlang import erlang_a, erlang_c
+from retention_sim.queueing import QUEUE_METRICS, simulate_queue
+from retention_sim.queueing.erlang import erlang_a, erlang_c
 
 CASES = [
     # arrivals/h, handle min, agents, patience min, hours/replication

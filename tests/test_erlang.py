@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from scipy.linalg import expm
 from scipy.special import gammainc, gammaln
 
-from retention_sim.errors import InputError
-from retention_sim.fit.erlang import (
+from retention_sim.kernel.errors import InputError
+from retention_sim.queueing.erlang import (
     QueueMetrics,
     erlang_a,
     erlang_b,

@@ -15,10 +15,8 @@ import pandas as pd
 import pytest
 
 from retention_sim import load_scenario, shipped_scenario
-from retention_sim.analysis import optimise, tornado
 from retention_sim.cli import main
-from retention_sim.experiment import compare, run, run_to_precision
-from retention_sim.sweep import run_sweep
+from retention_sim.experiment import compare, optimise, run, run_sweep, run_to_precision, tornado
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ["population.initial_customers=3000", "population.acquisition.paid_per_period=150",
@@ -177,7 +175,7 @@ def test_optimise_and_tornado() -> None:
 
 
 def test_with_values_sets_strings_lists_and_mappings() -> None:
-    from retention_sim.analysis import with_values
+    from retention_sim.experiment import with_values
 
     base = load_scenario(shipped_scenario("baseline"), SMALL)
     alt = with_values(base, {"name": "alt", "service.channels.0.shifts": [3] * 24,

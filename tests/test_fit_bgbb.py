@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from retention_sim.datasets import load_donations
-from retention_sim.errors import InputError
+from retention_sim.data import load_donations
 from retention_sim.fit import BGBB
+from retention_sim.kernel.errors import InputError
 
 PUBLISHED = {"alpha": 1.204, "beta": 0.750, "gamma": 0.657, "delta": 2.783}
 

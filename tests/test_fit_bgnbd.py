@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from retention_sim.datasets import load_cdnow_summary
-from retention_sim.errors import ConvergenceError, InputError
+from retention_sim.data import load_cdnow_summary
 from retention_sim.fit import BGNBD
+from retention_sim.kernel.errors import ConvergenceError, InputError
 
 TRUE = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import DATA_DIR
 
-from retention_sim.datasets import DATA_DIR, load_cdnow_transactions
-from retention_sim.errors import InputError
+from retention_sim.data.datasets import load_cdnow_transactions
 from retention_sim.fit import (
     BGBB,
     BGNBD,
@@ -22,6 +22,7 @@ from retention_sim.fit import (
     fit_file,
 )
 from retention_sim.fit.base import compress_rows
+from retention_sim.kernel.errors import InputError
 
 PARAM_NAMES = {
     "sbg": ["alpha", "beta"], "bgnbd": ["r", "alpha", "a", "b"],
@@ -129,7 +130,7 @@ def test_missing_file() -> None:
 
 
 def test_compression_keeps_the_likelihood() -> None:
-    from retention_sim.datasets import load_cdnow_summary
+    from retention_sim.data import load_cdnow_summary
     from retention_sim.fit.bgnbd import _prepare
 
     rfm = load_cdnow_summary()
@@ -146,7 +147,7 @@ def test_compression_keeps_the_likelihood() -> None:
 
 
 def test_initial_params_are_checked() -> None:
-    from retention_sim.datasets import load_donations
+    from retention_sim.data import load_donations
 
     with pytest.raises(InputError, match="missing 'delta'"):
         BGBB().fit(load_donations(), initial_params={"alpha": 1, "beta": 1, "gamma": 1})

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from retention_sim.datasets import load_cdnow_summary
-from retention_sim.errors import InputError
+from retention_sim.data import load_cdnow_summary
 from retention_sim.fit import BGNBD, GammaGamma
+from retention_sim.kernel.errors import InputError
 
 PUBLISHED = {"p": 6.25, "q": 3.74, "gamma": 15.44}
 

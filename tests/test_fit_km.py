@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from retention_sim.errors import InputError
 from retention_sim.fit import KaplanMeier
+from retention_sim.kernel.errors import InputError
 
 Z = 1.959963984540054
 

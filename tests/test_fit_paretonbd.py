@@ -7,7 +7,7 @@ import pytest
 from scipy import integrate
 from scipy.special import gammaln
 
-from retention_sim.datasets import load_cdnow_summary
+from retention_sim.data import load_cdnow_summary
 from retention_sim.fit import ParetoNBD
 from retention_sim.fit.paretonbd import _log_terms
 

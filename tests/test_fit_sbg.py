@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from scipy.special import betaln
 
-from retention_sim.datasets import load_fader_hardie_survivors
-from retention_sim.errors import InputError
+from retention_sim.data import load_fader_hardie_survivors
 from retention_sim.fit import SBG
+from retention_sim.kernel.errors import InputError
 
 PUBLISHED = {"regular": (0.704, 1.182), "highend": (0.668, 3.806)}
 

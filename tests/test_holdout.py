@@ -24,14 +24,14 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from retention_sim import InputError  # noqa: E402
-from retention_sim.datasets import CDNOW_CALIBRATION_END, load_cdnow_transactions  # noqa: E402
-from retention_sim.fit import BGNBD, GammaGamma  # noqa: E402
-from retention_sim.holdout import (  # noqa: E402
+from retention_sim.calibrate.holdout import (  # noqa: E402
     HoldoutValidation,
     conditional_expectations,
     tracking,
     validate_holdout,
 )
+from retention_sim.data import CDNOW_CALIBRATION_END, load_cdnow_transactions  # noqa: E402
+from retention_sim.fit import BGNBD, GammaGamma  # noqa: E402
 from retention_sim.plots import plot_conditional_expectations, plot_tracking  # noqa: E402
 
 END = "1998-06-30"

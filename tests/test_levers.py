@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from retention_sim import InputError, load_scenario, scenario_from_dict, simulate
-from retention_sim.engine.levers import lever_summary
-from retention_sim.engine.levers.car_wash import PUBLISHED, car_wash_experiment, car_wash_scenario
-from retention_sim.fit.erlang import erlang_c
+from retention_sim.claims.car_wash import PUBLISHED, car_wash_experiment, car_wash_scenario
+from retention_sim.experiment import lever_summary
+from retention_sim.queueing.erlang import erlang_c
 
 SPEND = {"p": 6.0, "q": 3.7, "gamma": 15.0}
 SHOPPERS = {"name": "shoppers", "dropout": {"model": "bg", "a": 0.8, "b": 2.4},

@@ -14,10 +14,11 @@ import pytest
 from scipy import stats
 
 from retention_sim import InputError, load_scenario, scenario_from_dict, simulate
-from retention_sim.engine.core import Engine, replication_seed
-from retention_sim.engine.levers import LEVER_COSTS, LEVER_NAMES, lever_summary
-from retention_sim.engine.levers.root_cause import learning_curve
-from retention_sim.fit.erlang import erlang_c
+from retention_sim.engine import Engine, replication_seed
+from retention_sim.experiment import lever_summary
+from retention_sim.levers import LEVERS
+from retention_sim.levers.root_cause import learning_curve
+from retention_sim.queueing.erlang import erlang_c
 
 Z = stats.norm.ppf(0.9995)  # two-sided 99.9%: tolerances from intervals, not from a lucky run
 SUBS = {"name": "subs", "price_per_period": 20.0,
@@ -119,7 +120,7 @@ def test_root_cause_lowers_the_problem_rate_to_its_floor_and_costs_analyst_hours
         learning_curve(p0, analyses, reduction, floor_share), rel=1e-12)
     assert engine.service.problem_probability >= floor
     assert p["root_cause_cost"].sum() == pytest.approx(analyses * 2.0 * 40.0)
-    assert "root_cause_cost" in LEVER_COSTS["root_cause"]
+    assert "root_cause_cost" in LEVERS["root_cause"].cost_columns
     # the simulated problems follow: per subscriber-month, Poisson with the rate in force
     def per_month(periods, k: slice) -> tuple[float, float]:
         count = periods["problems"][k].sum()
@@ -196,7 +197,7 @@ def test_a_promise_of_zero_is_no_promise_and_asymmetry_is_explicit() -> None:
     zero = simulate(promise_scenario(0, fx), seed=8)
     for col in ("churned", "churned_service", "asa_seconds"):
         np.testing.assert_array_equal(none.periods[col], zero.periods[col], err_msg=col)
-    from retention_sim.config import Effects
+    from retention_sim.scenario import Effects
     fx_default = Effects()
     assert fx_default.promise_beaten_per_hour < 0 < fx_default.wait_per_hour
     assert abs(fx_default.promise_beaten_per_hour) < fx_default.wait_per_hour
@@ -248,18 +249,6 @@ def test_listening_levers_need_the_desk(lever: str) -> None:
         scenario_from_dict({**data, "levers": {lever: settings}})
 
 
-def test_listening_defaults_are_documented(root) -> None:
-    from retention_sim.config import RootCause, SelfService, Surveys
-    table = pd.read_csv(root / "data" / "effects.csv").set_index("parameter")["value"]
-    s, rc, ss = Surveys(cadence_days=90), RootCause(), SelfService()
-    assert table["survey_response_rate"] == s.response_rate
-    assert table["survey_report_probability"] == s.report_probability
-    assert table["root_cause_reduction_per_analysis"] == rc.reduction_per_analysis
-    assert table["root_cause_floor_share"] == rc.floor_share
-    assert table["deflection_share"] == ss.deflection_share
-    assert table["self_service_failed_share"] == ss.failed_share
-
-
 @pytest.mark.parametrize(("name", "cost"), [
     ("listening_surveys", "survey_cost"), ("listening_root_cause", "root_cause_cost"),
     ("listening_self_service", "self_service_cost"), ("listening_promise", "agent_cost"),
@@ -272,7 +261,7 @@ def test_listening_scenarios_validate_and_run(root, name: str, cost: str) -> Non
 
 
 def test_listening_levers_in_the_lever_summary() -> None:
-    assert {"surveys", "root_cause", "self_service"} <= set(LEVER_NAMES)
+    assert {"surveys", "root_cause", "self_service"} <= set(LEVERS)
     service = {"problem_probability": 0.1, "complaint_probability": 0.3,
                "routine_contacts_per_period": 0.3,
                "channels": [{"name": "phone", "agents": 3, "handle_minutes": 6}]}

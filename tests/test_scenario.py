@@ -12,8 +12,7 @@ import pytest
 from pydantic import BaseModel
 
 from retention_sim import InputError, dump_scenario, load_scenario, scenario_from_dict
-from retention_sim.config import BGDropout, ParetoDropout, SBGDropout, ScenarioConfig
-from retention_sim.scenario import apply_overrides
+from retention_sim.scenario import BGDropout, ParetoDropout, SBGDropout, ScenarioConfig, apply_overrides
 
 #: A scenario that sets every field, so the walk below visits all of them.
 FULL: dict[str, Any] = {

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
+from .kernel.errors import InputError
 
 __all__ = ["main", "build_parser"]
 
@@ -242,7 +242,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from .sweep import run_sweep
+    from .experiment import run_sweep
 
     bar = _progress(0, "sweep")
     with bar:
@@ -290,8 +290,7 @@ def cmd_claims(args: argparse.Namespace) -> int:
 
 
 def cmd_queue(args: argparse.Namespace) -> int:
-    from .engine.queue_sim import QUEUE_METRICS, simulate_queue
-    from .fit.erlang import erlang_a, erlang_c
+    from .queueing import QUEUE_METRICS, erlang_a, erlang_c, simulate_queue
 
     if args.patience_minutes is None:
         analytic = erlang_c(args.arrivals_per_hour, args.handle_minutes, args.agents,

@@ -22,12 +22,10 @@ from typing import Any
 
 import pandas as pd
 
-from .analysis import with_values
-from .config import ScenarioConfig
-from .experiment import _task, executor_for, map_tasks
-from .io import atomic_write, atomic_write_text
+from .experiment import executor_for, map_tasks, paired_table, replication_task, with_values
+from .kernel.atomic import atomic_write, atomic_write_text
 from .result import Result
-from .scenario import load_scenario, shipped_scenario
+from .scenario import ScenarioConfig, load_scenario, shipped_scenario
 
 __all__ = ["flagship", "run_demo", "HEADLINE"]
 
@@ -59,7 +57,6 @@ def run_demo(out_dir: str | Path, *, seed: int = 0, replications: int = 4,
     """Run the flagship comparison and write the report; returns a JSON-ready summary."""
     import matplotlib.pyplot as plt
 
-    from .experiment import paired_table
     from .plots import plot_comparison, plot_periods
     from .report import Report
 
@@ -68,7 +65,7 @@ def run_demo(out_dir: str | Path, *, seed: int = 0, replications: int = 4,
     options = {"record_customers": False}
     args = [(sc, seed, r, options) for sc in scenarios for r in range(replications)]
     with executor_for(None, workers, tasks=len(args)) as ex:
-        outputs = map_tasks(_task, args, ex, (lambda i, _: progress(1)) if progress else None)
+        outputs = map_tasks(replication_task, args, ex, (lambda i, _: progress(1)) if progress else None)
     results = [Result(outputs[i * replications:(i + 1) * replications])
                for i in range(len(scenarios))]
     summaries = [r.summary.drop(columns=["scenario", "replication"]) for r in results]
@@ -107,7 +104,7 @@ def run_demo(out_dir: str | Path, *, seed: int = 0, replications: int = 4,
                 "purchase, so a lever that speeds purchases (the stamp card) also brings those "
                 "latent dropouts forward; revenue, profit and NPV are the figures to judge it by.",
                 note=True)
-    report.text("Effect sizes and their sources: data/effects.csv. Scenario: scenarios/shop.yaml.",
+    report.text("Effect sizes and their sources: effects.csv. Scenario: scenarios/shop.yaml.",
                 note=True)
     payload = {"base": base.name, "replications": replications, "seed": seed,
                "alternatives": {alt: {r.metric: {"mean_difference": r.mean_difference,

@@ -57,7 +57,7 @@ _SOURCE_STYLE = {"actual": {"color": "black", "linestyle": "-"},
 
 
 def _need_columns(data: pd.DataFrame, columns: tuple[str, ...], made_by: str) -> None:
-    from .errors import InputError
+    from .kernel.errors import InputError
 
     missing = [c for c in columns if c not in data.columns]
     if missing:
@@ -75,7 +75,7 @@ def plot_tracking(data: pd.DataFrame, *, ax: Axes | None = None, cumulative: boo
     Parameters
     ----------
     data : DataFrame
-        From :func:`retention_sim.holdout.tracking` (``period, phase, source,
+        From :func:`retention_sim.calibrate.tracking` (``period, phase, source,
         repeat_transactions, cumulative, cumulative_low, cumulative_high``).
     cumulative : bool, default True
         Cumulative repeat transactions (True) or the transactions of each period.
@@ -83,7 +83,7 @@ def plot_tracking(data: pd.DataFrame, *, ax: Axes | None = None, cumulative: boo
         Passed to :meth:`matplotlib.axes.Axes.plot` for every line.
     """
     _need_columns(data, ("period", "phase", "source", "repeat_transactions", "cumulative"),
-                  "retention_sim.holdout.tracking")
+                  "retention_sim.calibrate.tracking")
     ax = ax or plt.gca()
     y = "cumulative" if cumulative else "repeat_transactions"
     for source, grp in data.groupby("source", sort=False):
@@ -112,13 +112,13 @@ def plot_conditional_expectations(data: pd.DataFrame, *, ax: Axes | None = None,
     Parameters
     ----------
     data : DataFrame
-        From :func:`retention_sim.holdout.conditional_expectations` (``frequency,
+        From :func:`retention_sim.calibrate.conditional_expectations` (``frequency,
         source, holdout_transactions``).
     **kwargs
         Passed to :meth:`matplotlib.axes.Axes.plot`.
     """
     _need_columns(data, ("frequency", "source", "holdout_transactions"),
-                  "retention_sim.holdout.conditional_expectations")
+                  "retention_sim.calibrate.conditional_expectations")
     ax = ax or plt.gca()
     labels = (list(data["frequency"].cat.categories)
               if isinstance(data["frequency"].dtype, pd.CategoricalDtype)
@@ -158,7 +158,7 @@ def plot_comparison(table: pd.DataFrame, metric: str = "npv", *, ax: Axes | None
 
 
 def plot_optimum(optimum: Any, *, ax: Axes | None = None, **kwargs: Any) -> Axes:
-    """Mean and 95% interval of the metric per candidate of :func:`~retention_sim.analysis.optimise`."""
+    """Mean and 95% interval of the metric per candidate of :func:`~retention_sim.experiment.optimise`."""
     t = optimum.table
     ax = ax or plt.gca()
     x = [str(v) if not isinstance(v, int | float) else v for v in t["value"]]
@@ -171,7 +171,7 @@ def plot_optimum(optimum: Any, *, ax: Axes | None = None, **kwargs: Any) -> Axes
 
 
 def plot_tornado(table: pd.DataFrame, *, ax: Axes | None = None, **kwargs: Any) -> Axes:
-    """Tornado chart of :func:`~retention_sim.analysis.tornado`'s table."""
+    """Tornado chart of :func:`~retention_sim.experiment.tornado`'s table."""
     ax = ax or plt.gca()
     t = table.iloc[::-1]
     y = range(len(t))

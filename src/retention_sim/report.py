@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from .io import atomic_write_text
+from .kernel.atomic import atomic_write_text
 
 __all__ = ["Report"]
 

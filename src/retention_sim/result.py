@@ -16,16 +16,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from .engine.core import RunOutput
-from .engine.desk import KINDS
-from .engine.population import SOURCES
-from .io import atomic_write, atomic_write_text
+from .engine import RunOutput
+from .kernel.atomic import atomic_write, atomic_write_text
+from .kernel.codes import KINDS, SOURCES
+from .kernel.stats import t_interval
 
 CHURN_CAUSES = ("base", "service")
 
-__all__ = ["Result", "summarise", "mean_ci", "finite_or_none"]
+__all__ = ["Result", "summarise", "finite_or_none"]
 
 
 _TOTALS = ("acquired", "churned", "purchases", "revenue", "gross_margin", "profit", "contacts",
@@ -69,17 +68,6 @@ def finite_or_none(x: float) -> float | None:
     """``x`` as a float, or None when it is NaN or infinite (JSON has no NaN)."""
     x = float(x)
     return x if math.isfinite(x) else None
-
-
-def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean and Student-t confidence interval; the interval is NaN for fewer than 2 values."""
-    values = np.asarray(values, dtype=float)
-    mean = float(np.mean(values))
-    n = values.size
-    if n < 2:
-        return mean, math.nan, math.nan
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * np.std(values, ddof=1) / math.sqrt(n))
-    return mean, mean - half, mean + half
 
 
 class Result:
@@ -159,7 +147,7 @@ class Result:
         summary = self.summary.drop(columns=["scenario", "replication"])
         rows = []
         for name in summary.columns:
-            mean, lo, hi = mean_ci(summary[name].to_numpy(), level)
+            mean, lo, hi = t_interval(summary[name].to_numpy(), level)
             rows.append({"metric": name, "mean": mean, "ci_low": lo, "ci_high": hi})
         return pd.DataFrame(rows).set_index("metric")
 

@@ -12,9 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from .analysis import with_values
-from .config import ScenarioConfig
-from .experiment import compare
+from .experiment import compare, with_values
+from .scenario import ScenarioConfig
 
 __all__ = ["what_if", "what_if_panel", "staffing_changes"]
 

@@ -19,27 +19,27 @@ import numpy as np
 import simpy
 from scipy.stats import poisson
 
-from ..config import ScenarioConfig
+from ..kernel.codes import SBG
+from ..kernel.seeds import Seed, child_seed
+from ..scenario import ScenarioConfig
 from .calendar import Calendar
 from .ledger import build_ledger
-from .levers import LeverSet
+from .levers import LeverHost, LeverSet
 from .lifetime import Lifetimes, PeriodSums
-from .population import SBG, Population, SegmentTable, identity_keys
-from .rng import Streams, as_seed_sequence
+from .population import Population, SegmentTable, identity_keys
+from .rng import Streams
 from .service import ServiceModel
 
 __all__ = ["Engine", "RunOutput", "replication_seed", "simulate"]
 
 
-def replication_seed(seed: int | np.random.SeedSequence | None, replication: int
-                     ) -> np.random.SeedSequence:
+def replication_seed(seed: Seed, replication: int) -> np.random.SeedSequence:
     """The seed of replication ``replication`` of a run seeded with ``seed``.
 
     Replication r always gets the same stream whatever the number of replications,
     so adding replications never changes the first ones.
     """
-    ss = as_seed_sequence(seed)
-    return np.random.SeedSequence(ss.entropy, spawn_key=(*ss.spawn_key, int(replication)))
+    return child_seed(seed, replication)
 
 
 @dataclass
@@ -73,7 +73,7 @@ class Engine:
         Keep the per-customer table (large for millions of customers).
     """
 
-    def __init__(self, scenario: ScenarioConfig, seed: int | np.random.SeedSequence | None = 0,
+    def __init__(self, scenario: ScenarioConfig, seed: Seed = 0,
                  *, slice_days: float = 1.0, record_customers: bool = True,
                  replication: int = 0) -> None:
         if not slice_days > 0:
@@ -96,8 +96,10 @@ class Engine:
         if scenario.service.enabled:
             self.service = ServiceModel(scenario, self.env, self.pop, self.lifetimes,
                                         self.streams, self.calendar, self.sums)
-        # retention levers (DESIGN §1.4); None when the scenario sets none
-        self.levers = LeverSet.build(self)
+        # retention levers (docs/model.md §1.4); None when the scenario sets none
+        self.levers = LeverSet.build(LeverHost(
+            scenario, self.env, self.pop, self.lifetimes, self.streams, self.sums, self.service,
+            self.n_periods, self._add))
 
     # -- acquisition --------------------------------------------------------------
     def _poisson(self, purpose: str, period: int, mean: float) -> int:
@@ -243,7 +245,7 @@ class Engine:
         }
 
 
-def simulate(scenario: ScenarioConfig, seed: int | np.random.SeedSequence | None = 0, *,
+def simulate(scenario: ScenarioConfig, seed: Seed = 0, *,
              replication: int = 0, slice_days: float = 1.0,
              record_customers: bool = True) -> RunOutput:
     """Simulate replication ``replication`` of ``scenario`` with the run's ``seed``."""

@@ -26,35 +26,22 @@ import numpy as np
 import simpy
 from scipy.special import ndtri
 
-from ..config import Channel as ChannelSpec
+from ..kernel.codes import ABANDONED, OUTREACH, RESOLVED, UNRESOLVED
+from ..scenario import Channel as ChannelSpec
 from .rng import Streams
 
-__all__ = ["Desk", "ChannelState", "ROUTINE", "COMPLAINT", "OUTREACH", "KINDS"]
+__all__ = ["Desk", "ChannelState", "MINUTES"]
 
 MINUTES = 1.0 / 1440.0
-ROUTINE, COMPLAINT, OUTREACH = 0, 1, 2
-KINDS = ("routine", "complaint", "outreach")
-
-# outcome codes passed to the outcome callback
-ABANDONED, UNRESOLVED, RESOLVED = 0, 1, 2
 
 #: called with (contact index, day, outcome code) when a contact ends
 Outcome = Callable[[int, float, int], None]
 
 
-class _At(simpy.events.Event):
-    """A scheduled call-back: a :class:`simpy.Timeout` without the generality.
-
-    Triggered at ``now + delay`` with ``value``; SimPy's environment runs ``callback``.
-    """
-
-    def __init__(self, env: simpy.Environment, delay: float, value: int,
-                 callback: Callable[[simpy.Event], None]) -> None:
-        self.env = env
-        self.callbacks = [callback]
-        self._value = value
-        self._ok = True
-        env.schedule(self, simpy.events.NORMAL, delay)
+def _at(env: simpy.Environment, delay: float, value: int,
+        callback: Callable[[simpy.Event], None]) -> None:
+    """Call ``callback`` at ``now + delay`` with an event whose ``value`` is ``value``."""
+    env.timeout(delay, value).callbacks.append(callback)
 
 
 @dataclass
@@ -219,11 +206,11 @@ class Desk:
         arrive = self._arrive
         for ci, delay in zip(range(first, first + n), np.maximum(days - now, 0.0).tolist(),
                              strict=True):
-            _At(env, delay, ci, arrive)
+            _at(env, delay, ci, arrive)
 
     # -- the queue -------------------------------------------------------------------
     def _arrive(self, ev: simpy.Event) -> None:
-        ci = ev._value
+        ci = ev.value
         ch = self.channels[self.channel[ci]]
         if ch.busy < ch.capacity:
             self._serve(ch, ci)
@@ -232,7 +219,7 @@ class Desk:
 
     def _serve(self, ch: ChannelState, ci: int) -> None:
         env = self.env
-        now = env._now
+        now = env.now
         ch.busy += 1
         self.start[ci] = now
         draws = self.draws
@@ -247,10 +234,10 @@ class Desk:
             fcr *= att.new_agent_resolution_multiplier
         ch.busy_by_day[int(now)] += handle
         self.outcome[ci] = RESOLVED if draws.resolve[ci] < fcr else UNRESOLVED
-        _At(env, handle, ci, self._complete)
+        _at(env, handle, ci, self._complete)
 
     def _complete(self, ev: simpy.Event) -> None:
-        ci = ev._value
+        ci = ev.value
         now = self.env.now
         self.end[ci] = now
         ch = self.channels[self.channel[ci]]

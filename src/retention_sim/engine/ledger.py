@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..config import ScenarioConfig
+from ..scenario import ScenarioConfig
 from .lifetime import PeriodSums
 from .population import Population
 

@@ -21,8 +21,9 @@ from collections.abc import Callable
 import numpy as np
 from scipy.special import expi
 
+from ..kernel.codes import ACTIVE, BG, CHURNED, PARETO, SBG
 from .calendar import Calendar
-from .population import ACTIVE, BG, CHURNED, PARETO, SBG, Population
+from .population import Population
 from .rng import Streams
 
 __all__ = ["Lifetimes", "PeriodSums"]

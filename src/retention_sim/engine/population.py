@@ -1,4 +1,4 @@
-"""Customers as rows of numpy arrays, and the draw of their latent traits (DESIGN §1.1).
+"""Customers as rows of numpy arrays, and the draw of their latent traits (docs/model.md §1.1).
 
 No Python object per customer: a customer is an index into the arrays of
 :class:`Population`, which grow by doubling as customers are acquired.
@@ -10,15 +10,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config import UNIT_DAYS, BGDropout, ParetoDropout, SBGDropout, Segment
+from ..kernel.codes import BG, NO_PRIORITY, PARETO, PENDING, SBG
+from ..kernel.state import CustomerState
+from ..kernel.units import UNIT_DAYS
+from ..scenario import BGDropout, ParetoDropout, SBGDropout, Segment
 from .rng import Streams
 
-__all__ = ["identity_keys", "Population", "SegmentTable", "SBG", "BG", "PARETO", "PENDING", "ACTIVE",
-           "CHURNED"]
-
-SBG, BG, PARETO = 0, 1, 2
-PENDING, ACTIVE, CHURNED = 0, 1, 2  # phase of a customer
-SOURCES = ("initial", "paid", "organic", "word_of_mouth", "referral")  # referral: levers.referral
+__all__ = ["identity_keys", "Population", "SegmentTable"]
 
 
 @dataclass(frozen=True)
@@ -84,6 +82,9 @@ class Population:
     rate_mult : float64     purchase-rate multiplier (the stamp card's goal gradient); 1
                             without levers
     priority : int8         support-priority override (lower first; levers.tiers); 127 = none
+
+    Components keep their own per-customer arrays in a registered
+    :class:`~retention_sim.kernel.state.CustomerState` (:meth:`register`).
     hazard_used : float64   pareto: integrated dropout hazard from acquisition to eta_day
     service_share : float64 at churn: share of the hazard due to experiences, 1 − e^(−η)⁺
     """
@@ -99,20 +100,15 @@ class Population:
         self.table = table
         self.n = 0
         self.capacity = 0
-        #: extra per-customer arrays registered by components (name → dtype, fill, width)
-        self._extra: dict[str, tuple[type, float, int | None]] = {}
+        #: per-customer state of components (levers, the service model), grown with the arrays
+        self._states: list[CustomerState] = []
         self._alloc(max(int(capacity), 16))
 
-    def add_array(self, name: str, dtype: type, fill: float = 0, width: int | None = None
-                  ) -> np.ndarray:
-        """Register a per-customer array ``name`` (``width`` columns if given) that grows with
-        the population; used by the retention levers for their own state."""
-        if hasattr(self, name):
-            raise ValueError(f"population array {name!r} exists already")
-        self._extra[name] = (dtype, fill, width)
-        shape = (self.capacity,) if width is None else (self.capacity, width)
-        setattr(self, name, np.full(shape, fill, dtype=dtype))
-        return getattr(self, name)
+    def register(self, state: CustomerState) -> CustomerState:
+        """Allocate ``state``'s columns for every customer and grow them with the population."""
+        state.resize(self.capacity, self.n)
+        self._states.append(state)
+        return state
 
     def _alloc(self, capacity: int) -> None:
         def grow(name: str, dtype: type, fill: float = 0) -> None:
@@ -129,12 +125,9 @@ class Population:
         for name in self._INT:
             grow(name, np.int32)
         grow("key", np.uint64)
-        grow("priority", np.int8, 127)  # hook for levers.tiers: 127 = no override
-        for name, (dtype, fill, width) in self._extra.items():  # arrays of the levers
-            old = getattr(self, name)
-            new = np.full((capacity,) if width is None else (capacity, width), fill, dtype=dtype)
-            new[: self.n] = old[: self.n]
-            setattr(self, name, new)
+        grow("priority", np.int8, NO_PRIORITY)  # hook for levers.tiers
+        for state in self._states:
+            state.resize(capacity, self.n)
         self.capacity = capacity
 
     def add(self, acquired: np.ndarray, source: int, streams: Streams, period: int = 0,

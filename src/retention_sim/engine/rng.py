@@ -1,6 +1,6 @@
 """Random streams: one per purpose, and counter-based draws per customer.
 
-Two kinds of randomness serve common random numbers (DESIGN §2):
+Two kinds of randomness serve common random numbers (docs/model.md §2.2):
 
 * :class:`Streams` gives one :class:`numpy.random.Generator` per purpose (acquisition,
   traits, spend, service times, ...), each spawned from the replication's
@@ -21,12 +21,12 @@ operations per batch.
 
 from __future__ import annotations
 
-import zlib
-
 import numpy as np
 from scipy.special import gammaincinv, ndtri
 
-__all__ = ["Streams", "as_seed_sequence", "splitmix_uniform"]
+from ..kernel.seeds import Seed, as_seed_sequence, child_seed, purpose_key
+
+__all__ = ["Streams", "splitmix_uniform"]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -76,18 +76,6 @@ def splitmix_uniform(key: int, ids: np.ndarray, counter: np.ndarray | int) -> np
     return out if np.ndim(ids) else out[0]
 
 
-def as_seed_sequence(seed: int | np.random.SeedSequence | np.random.Generator | None
-                     ) -> np.random.SeedSequence:
-    """Turn any accepted seed into a :class:`~numpy.random.SeedSequence`."""
-    if isinstance(seed, np.random.SeedSequence):
-        return seed
-    if isinstance(seed, np.random.Generator):
-        return np.random.SeedSequence(int(seed.integers(2**63)))
-    if seed is None:
-        return np.random.SeedSequence()
-    return np.random.SeedSequence(int(seed))
-
-
 class Streams:
     """Per-purpose random streams of one replication.
 
@@ -97,15 +85,14 @@ class Streams:
         The replication's seed.  The same seed gives the same draws for every purpose.
     """
 
-    def __init__(self, seed: int | np.random.SeedSequence | np.random.Generator | None) -> None:
+    def __init__(self, seed: Seed) -> None:
         self.seed_sequence = as_seed_sequence(seed)
         self._generators: dict[str, np.random.Generator] = {}
         self._keys: dict[str, int] = {}
 
     def _child(self, purpose: str) -> np.random.SeedSequence:
-        # The purpose's own entropy word keeps streams independent of creation order.
-        ss = self.seed_sequence
-        return np.random.SeedSequence(ss.entropy, spawn_key=(*ss.spawn_key, zlib.crc32(purpose.encode())))
+        # The purpose's own key keeps streams independent of creation order.
+        return child_seed(self.seed_sequence, purpose_key(purpose))
 
     def generator(self, purpose: str) -> np.random.Generator:
         """The :class:`~numpy.random.Generator` of ``purpose`` (created on first use)."""

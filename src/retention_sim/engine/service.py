@@ -34,19 +34,29 @@ from collections.abc import Callable
 import numpy as np
 import simpy
 
-from ..config import ScenarioConfig
+from ..kernel.codes import ABANDONED, ACTIVE, COMPLAINT, OUTREACH, RESOLVED, ROUTINE
+from ..kernel.state import CustomerState, column
+from ..scenario import ScenarioConfig
 from .calendar import Calendar
-from .desk import ABANDONED, COMPLAINT, OUTREACH, RESOLVED, ROUTINE, Desk
+from .desk import Desk
 from .lifetime import Lifetimes, PeriodSums
-from .population import ACTIVE, Population
+from .population import Population
 from .rng import Streams
 
-__all__ = ["ServiceModel"]
+__all__ = ["ServiceModel", "SilentMemory"]
 
 #: ``contact_filter(ids, days, kind, counters)`` → mask of the contacts that reach the desk
 ContactFilter = Callable[[np.ndarray, np.ndarray, int, np.ndarray], np.ndarray]
 #: ``outcome_listener(customer, day, kind, code)`` when an inbound contact ends
 OutcomeListener = Callable[[int, float, int, int], None]
+
+
+class SilentMemory(CustomerState):
+    """Per customer: unreported problems not yet brought to light (see ``track_silent``)."""
+
+    count = column(np.int32, 0)  # silent problems held
+    day = column(np.float64, np.nan)  # day of the latest
+    weight = column(np.float64, 0.0)  # what is left of their effects, measured at ``day``
 
 
 class ServiceModel:
@@ -100,7 +110,8 @@ class ServiceModel:
         self.outreach_outcome: Callable[[int, float, int], None] | None = None
         self.outcome_listeners: list[OutcomeListener] = []
         self.contact_filter: ContactFilter | None = None
-        self.tracking_silent = False
+        #: memory of silent problems, kept once a lever asks for it (:meth:`track_silent`)
+        self.silent: SilentMemory | None = None
         lifetimes.purchase_listeners.append(self._purchases)
         lifetimes.service_handler = self._clock_events
         lifetimes.start_listeners.append(self._start_clock)
@@ -145,7 +156,7 @@ class ServiceModel:
             self.sums.add("silent_problems", t[silent])
             self._effect_batch(ids[silent], t[silent], self.fx.problem_not_reported)
             self.unhappy += int(silent.sum())
-            if self.tracking_silent:
+            if self.silent is not None:
                 self._remember_silent(ids[silent], t[silent])
         if report.any():
             self._contact(ids[report], t[report], COMPLAINT)
@@ -181,30 +192,27 @@ class ServiceModel:
     def track_silent(self) -> None:
         """Remember each customer's unreported problems (idempotent; called by levers).
 
-        Per customer: ``n_silent`` problems not yet surfaced, ``silent_day`` of the latest
-        and ``silent_weight``, the sum of 0.5^((silent_day − day of problem) / half-life)
-        over them — what is left of their effects, measured at ``silent_day``.
+        Per customer (:class:`SilentMemory`): ``count`` problems not yet surfaced, ``day`` of
+        the latest and ``weight``, the sum of 0.5^((day − day of problem) / half-life) over
+        them — what is left of their effects, measured at ``day``.
         """
-        if self.tracking_silent:
-            return
-        self.tracking_silent = True
-        self.pop.add_array("n_silent", np.int32, 0)
-        self.pop.add_array("silent_day", np.float64, np.nan)
-        self.pop.add_array("silent_weight", np.float64, 0.0)
+        if self.silent is None:
+            self.silent = self.pop.register(SilentMemory())
 
     def _remember_silent(self, ids: np.ndarray, t: np.ndarray) -> None:
-        pop = self.pop
+        mem = self.silent
+        assert mem is not None
         order = np.argsort(t, kind="stable")
         ids, t = ids[order], t[order]
         while ids.size:  # rounds of distinct customers, in time order
             first = np.unique(ids, return_index=True)[1]
             i, day = ids[first], t[first]
-            held = pop.n_silent[i] > 0
-            fade = np.where(held, 0.5 ** ((day - np.where(held, pop.silent_day[i], day))
+            held = mem.count[i] > 0
+            fade = np.where(held, 0.5 ** ((day - np.where(held, mem.day[i], day))
                                           / self.fx.half_life_days), 0.0)
-            pop.silent_weight[i] = pop.silent_weight[i] * fade + 1.0
-            pop.silent_day[i] = day
-            pop.n_silent[i] += 1
+            mem.weight[i] = mem.weight[i] * fade + 1.0
+            mem.day[i] = day
+            mem.count[i] += 1
             rest = np.ones(ids.size, dtype=bool)
             rest[first] = False
             ids, t = ids[rest], t[rest]
@@ -217,18 +225,19 @@ class ServiceModel:
         effect (the customer's remaining weight × k / n_silent) and becomes a complaint,
         submitted now on ``channel`` (default: by channel share).
         """
-        pop = self.pop
-        k = np.minimum(k, pop.n_silent[ids])
+        mem = self.silent
+        assert mem is not None
+        k = np.minimum(k, mem.count[ids])
         sel = k > 0
         ids, k, days = ids[sel], k[sel], days[sel]
         if ids.size == 0:
             return
-        n = pop.n_silent[ids]
-        fade = 0.5 ** ((days - pop.silent_day[ids]) / self.fx.half_life_days)
+        n = mem.count[ids]
+        fade = 0.5 ** ((days - mem.day[ids]) / self.fx.half_life_days)
         share = k / n
-        self._effect_batch(ids, days, -self.fx.problem_not_reported * pop.silent_weight[ids] * fade * share)
-        pop.silent_weight[ids] *= 1 - share
-        pop.n_silent[ids] = n - k
+        self._effect_batch(ids, days, -self.fx.problem_not_reported * mem.weight[ids] * fade * share)
+        mem.weight[ids] *= 1 - share
+        mem.count[ids] = n - k
         for j in range(int(k.max())):  # one round per problem: each contact its own counter
             batch = ids[k > j]
             self._contact(batch, np.full(batch.size, now), COMPLAINT, 1, channel=channel)

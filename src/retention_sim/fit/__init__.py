@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from retention_sim.data import (
+from ..data.readers import (
     detect_format,
     read_bgbb,
     read_durations,
@@ -33,14 +33,14 @@ from retention_sim.data import (
     read_survivors,
     summarise_transactions,
 )
-from retention_sim.errors import InputError
-from retention_sim.fit.base import ParametricFitter
-from retention_sim.fit.bgbb import BGBB
-from retention_sim.fit.bgnbd import BGNBD
-from retention_sim.fit.gammagamma import GammaGamma
-from retention_sim.fit.km import KaplanMeier
-from retention_sim.fit.paretonbd import ParetoNBD
-from retention_sim.fit.sbg import SBG
+from ..kernel.errors import InputError
+from .base import ParametricFitter
+from .bgbb import BGBB
+from .bgnbd import BGNBD
+from .gammagamma import GammaGamma
+from .km import KaplanMeier
+from .paretonbd import ParetoNBD
+from .sbg import SBG
 
 __all__ = [
     "SBG", "BGNBD", "ParetoNBD", "GammaGamma", "BGBB", "KaplanMeier",

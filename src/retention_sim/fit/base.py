@@ -8,7 +8,7 @@ the observed information (a numerical Hessian of the negative log-likelihood at 
 optimum, in the natural parameters), ``summary`` and ``to_dict()``.
 
 The style follows lifelines: ``fit(...)`` returns ``self``, fitted values end in ``_``
-and a failed optimisation raises :class:`~retention_sim.errors.ConvergenceError` with a
+and a failed optimisation raises :class:`~retention_sim.kernel.errors.ConvergenceError` with a
 checklist of what to try.
 """
 
@@ -22,8 +22,9 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
-from retention_sim.data import validate_rfm_arrays
-from retention_sim.errors import ConvergenceError, InputError
+from ..data.readers import validate_rfm_arrays
+from ..kernel.errors import ConvergenceError, InputError
+from ..kernel.stats import wald_interval
 
 __all__ = ["ParametricFitter", "compress_rows", "pilot_rows", "rfm_arrays", "hyp2f1", "Data",
            "ArrayLike"]
@@ -34,7 +35,6 @@ Data: TypeAlias = dict[str, np.ndarray]
 ArrayLike: TypeAlias = np.ndarray | pd.Series | list[float] | float
 """Numbers accepted by the fitters and their prediction methods."""
 
-_Z95 = 1.959963984540054
 
 
 def hyp2f1(a: ArrayLike, b: ArrayLike, c: ArrayLike, z: ArrayLike) -> np.ndarray:
@@ -390,9 +390,9 @@ class ParametricFitter:
         self._check_fitted()
         est = np.array([self.params_[k] for k in self.param_names])
         se = np.array([self.se_[k] for k in self.param_names])
+        low, high = wald_interval(est, se)
         return pd.DataFrame(
-            {"estimate": est, "se": se, "ci_low_95": est - _Z95 * se,
-             "ci_high_95": est + _Z95 * se},
+            {"estimate": est, "se": se, "ci_low_95": low, "ci_high_95": high},
             index=pd.Index(list(self.param_names), name="param"),
         )
 

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import betaln, digamma, gammaln
 
-from retention_sim.data import read_bgbb
-from retention_sim.fit.base import ArrayLike, Data, ParametricFitter, compress_rows
+from ..data.readers import read_bgbb
+from .base import ArrayLike, Data, ParametricFitter, compress_rows
 
 __all__ = ["BGBB"]
 
@@ -60,7 +60,7 @@ class BGBB(ParametricFitter):
 
     Examples
     --------
-    >>> from retention_sim.datasets import load_donations
+    >>> from retention_sim.data import load_donations
     >>> m = BGBB().fit(load_donations())
     >>> {k: round(v, 3) for k, v in m.params_.items()}
     {'alpha': 1.204, 'beta': 0.75, 'gamma': 0.657, 'delta': 2.783}

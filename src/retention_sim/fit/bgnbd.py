@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import betaln, digamma, gammaln
 
-from retention_sim.fit.base import (
+from .base import (
     ArrayLike,
     Data,
     ParametricFitter,
@@ -49,7 +49,7 @@ class BGNBD(ParametricFitter):
 
     Examples
     --------
-    >>> from retention_sim.datasets import load_cdnow_summary
+    >>> from retention_sim.data import load_cdnow_summary
     >>> m = BGNBD().fit(load_cdnow_summary())
     >>> {k: round(v, 3) for k, v in m.params_.items()}
     {'r': 0.243, 'alpha': 4.414, 'a': 0.793, 'b': 2.426}

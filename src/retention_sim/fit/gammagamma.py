@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import digamma, gammaln
 
-from retention_sim.errors import InputError
-from retention_sim.fit.base import ArrayLike, Data, ParametricFitter, compress_rows, pilot_rows
+from ..kernel.errors import InputError
+from .base import ArrayLike, Data, ParametricFitter, compress_rows, pilot_rows
 
 __all__ = ["GammaGamma"]
 

@@ -14,13 +14,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from retention_sim.data import read_durations
-from retention_sim.errors import InputError
-from retention_sim.fit.base import ArrayLike
+from ..data.readers import read_durations
+from ..kernel.errors import InputError
+from ..kernel.stats import z_value
+from .base import ArrayLike
 
 __all__ = ["KaplanMeier"]
 
-_Z95 = 1.959963984540054
 
 
 class KaplanMeier:
@@ -90,7 +90,7 @@ class KaplanMeier:
             green = np.cumsum(terms)
             se = surv * np.sqrt(green)
             log_s = np.log(surv)
-            spread = _Z95 * np.sqrt(green) / np.abs(log_s)
+            spread = z_value(0.95) * np.sqrt(green) / np.abs(log_s)
             low = surv ** np.exp(spread)
             high = surv ** np.exp(-spread)
         undefined = (surv <= 0) | (surv >= 1) | ~np.isfinite(spread)

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import gammaln
 
-from retention_sim.fit.base import (
+from .base import (
     ArrayLike,
     Data,
     ParametricFitter,
@@ -92,7 +92,7 @@ class ParetoNBD(ParametricFitter):
 
     Examples
     --------
-    >>> from retention_sim.datasets import load_cdnow_summary
+    >>> from retention_sim.data import load_cdnow_summary
     >>> m = ParetoNBD().fit(load_cdnow_summary())
     >>> {k: round(v, 3) for k, v in m.params_.items()}
     {'r': 0.553, 'alpha': 10.578, 's': 0.606, 'beta': 11.669}

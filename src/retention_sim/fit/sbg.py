@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import betaln, digamma
 
-from retention_sim.data import read_survivors
-from retention_sim.errors import InputError
-from retention_sim.fit.base import Data, ParametricFitter, hyp2f1
+from ..data.readers import read_survivors
+from ..kernel.errors import InputError
+from .base import Data, ParametricFitter, hyp2f1
 
 __all__ = ["SBG"]
 

@@ -1,0 +1,15 @@
+"""From data to a scenario: fitted models to segments (the bridge), service effects by
+simulated moments, and holdout validation."""
+
+from .bridge import Calibration, calibrate_effects, observed_curve, scenario_from_fits, segment_from_fits
+from .holdout import (
+    HoldoutValidation,
+    conditional_expectations,
+    holdout_metrics,
+    tracking,
+    validate_holdout,
+)
+
+__all__ = ["Calibration", "HoldoutValidation", "calibrate_effects", "conditional_expectations",
+           "holdout_metrics", "observed_curve", "scenario_from_fits", "segment_from_fits",
+           "tracking", "validate_holdout"]

@@ -1,0 +1,61 @@
+"""The effects and economics sections of a scenario (docs/model.md §1.2, §1.5).
+
+Every effect's default comes from the documented table ``effects.csv``
+(:mod:`retention_sim.kernel.evidence`), which names its source or the assumption.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from ..kernel.evidence import default
+from ..kernel.model import Effect, NonNegative, Positive, Probability, Section
+
+__all__ = ["Effects", "Economics"]
+
+
+class Effects(Section):
+    """Log-hazard effects of experiences, fading with a common half-life (docs/model.md §1.2).
+
+    Positive values raise the dropout hazard (complementary log-log link on
+    probabilities, multiplicative on rates).  Defaults and their sources are in
+    ``effects.csv`` (:mod:`retention_sim.kernel.evidence`).
+    """
+
+    half_life_days: Positive = default("half_life_days")
+    problem_not_reported: Effect = default("problem_not_reported")
+    resolved_first_contact: Effect = default("resolved_first_contact")
+    resolved_after_retries: Effect = default("resolved_after_retries")
+    unresolved: Effect = default("unresolved")
+    wait_per_hour: Effect = default("wait_per_hour")
+    #: per hour by which a channel's promised response time was beaten (negative: fewer
+    #: leave).  With ``promised_minutes`` the wait effect is ``wait_per_hour`` × the excess
+    #: over the promise + this × the time by which it was beaten; the default, 0.4 times
+    #: ``wait_per_hour`` in size, makes a broken promise weigh 2.5 times a kept one
+    #: (loss aversion; Kahneman & Tversky 1979, Tversky & Kahneman 1992: λ ≈ 2.25)
+    promise_beaten_per_hour: Annotated[float, Field(ge=-10, le=0)] = default("promise_beaten_per_hour")
+    # -- retention levers (docs/model.md §1.4); sizes are assumptions, see effects.csv --
+    #: completing a stamp card (the reward), fading with the half-life
+    reward_earned: Effect = default("reward_earned")
+    #: a handled outreach (CRM follow-up) call, fading with the half-life
+    proactive_contact: Effect = default("proactive_contact")
+    #: while a discount offer is active (held: applied at its start, removed at its end)
+    offer_active: Effect = default("offer_active")
+    #: while a tier is held, unless the tier sets its own ``dropout_effect``
+    tier_membership: Effect = default("tier_membership")
+    #: while a tier with a lower tier below it is held (Drèze & Nunes 2009 status effect)
+    tier_status: Effect = default("tier_status")
+    #: a contact solved by levers.self_service (help centre, community)
+    self_service_success: Effect = default("self_service_success")
+    #: a self-service attempt that failed, before the customer contacts support
+    self_service_failed: Effect = default("self_service_failed")
+
+
+class Economics(Section):
+    """Money: margins, costs and discounting.  Amounts are in the scenario's currency."""
+
+    gross_margin: Probability = 0.3
+    annual_discount_rate: Annotated[float, Field(ge=0, le=1)] = 0.1
+    cost_to_serve_per_period: NonNegative = 0.0
