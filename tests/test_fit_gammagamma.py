@@ -7,7 +7,7 @@ import pytest
 
 from retention_sim.data import load_cdnow_summary
 from retention_sim.fit import BGNBD, GammaGamma
-from retention_sim.kernel.errors import InputError
+from retention_sim.kernel.errors import ConvergenceError, InputError
 
 PUBLISHED = {"p": 6.25, "q": 3.74, "gamma": 15.44}
 
@@ -77,8 +77,10 @@ def test_customer_lifetime_value_by_hand(cdnow_fit: GammaGamma) -> None:
 
 
 def test_needs_repeat_buyers_and_positive_spend() -> None:
-    with pytest.raises(InputError, match="no customer has a repeat purchase"):
+    with pytest.raises(ConvergenceError, match=r"0 customer\(s\) with a repeat purchase"):
         GammaGamma().fit([0, 0], [0.0, 0.0])
+    with pytest.raises(ConvergenceError, match=r"1 customer\(s\) with a repeat purchase"):
+        GammaGamma().fit([0, 3, 0], [0.0, 12.5, 0.0])
     with pytest.raises(InputError, match=r"row 3, column 'monetary_value': 0 .*must be > 0"):
         GammaGamma().fit([1, 0, 2], [10.0, 0.0, 0.0])
     with pytest.raises(InputError, match="row 2, column 'monetary_value'"):

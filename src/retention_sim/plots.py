@@ -10,6 +10,8 @@ import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.ticker import EngFormatter, MaxNLocator
 
+from .kernel.errors import InputError, invalid_parameter
+
 __all__ = ["plot_periods", "plot_overview", "plot_comparison", "plot_optimum", "plot_tornado",
            "plot_sweep"]
 
@@ -26,8 +28,8 @@ def plot_periods(periods: pd.DataFrame, metric: str = "active_end", *, ax: Axes 
         Column to plot, e.g. ``active_end``, ``churn_rate``, ``profit``.
     """
     if metric not in periods.columns:
-        raise ValueError(f"metric must be one of the periods columns "
-                         f"{', '.join(map(str, periods.columns))}. Got {metric!r}.")
+        raise invalid_parameter("metric", "plot_periods", "one of the periods columns "
+                                f"{', '.join(map(str, periods.columns))}", metric)
     ax = ax or plt.gca()
     if hue is not None and (hue not in periods.columns or periods[hue].nunique() < 2):
         hue = None
@@ -57,7 +59,6 @@ _SOURCE_STYLE = {"actual": {"color": "black", "linestyle": "-"},
 
 
 def _need_columns(data: pd.DataFrame, columns: tuple[str, ...], made_by: str) -> None:
-    from .kernel.errors import InputError
 
     missing = [c for c in columns if c not in data.columns]
     if missing:
@@ -143,7 +144,8 @@ def plot_comparison(table: pd.DataFrame, metric: str = "npv", *, ax: Axes | None
     """
     rows = table[table["metric"] == metric]
     if rows.empty:
-        raise ValueError(f"metric must be one of {', '.join(sorted(set(table['metric'])))}. "
+        raise InputError(f"The 'metric' parameter of plot_comparison must be one of "
+                         f"{', '.join(sorted(set(table['metric'])))}. "
                          f"Got {metric!r}.")
     ax = ax or plt.gca()
     y = range(len(rows))

@@ -20,6 +20,7 @@ import pandas as pd
 from .engine import RunOutput
 from .kernel.atomic import atomic_write, atomic_write_text
 from .kernel.codes import KINDS, SOURCES
+from .kernel.errors import InputError, invalid_parameter
 from .kernel.stats import t_interval
 
 CHURN_CAUSES = ("base", "service")
@@ -41,7 +42,8 @@ def summarise(periods: dict[str, np.ndarray], warmup_periods: int = 0) -> dict[s
     if warmup_periods:
         n = len(periods["period"])
         if not 0 <= warmup_periods < n:
-            raise ValueError(f"warmup_periods must be in [0, {n - 1}]. Got {warmup_periods!r}.")
+            raise invalid_parameter("warmup_periods", "summarise", f"an int in [0, {n - 1}]",
+                                    warmup_periods)
         periods = {k: v[warmup_periods:] for k, v in periods.items()}
     total = {k: float(np.sum(v)) for k, v in periods.items()
              if k in _TOTALS or k.endswith("_cost") or k == "cost_to_serve"}
@@ -81,7 +83,7 @@ class Result:
 
     def __init__(self, outputs: Sequence[RunOutput], warmup_periods: int = 0) -> None:
         if not outputs:
-            raise ValueError("a Result needs at least one replication")
+            raise invalid_parameter("outputs", "Result", "at least one replication", outputs)
         self.outputs = sorted(outputs, key=lambda o: o.replication)
         self.warmup_periods = warmup_periods
         #: set by :func:`~retention_sim.experiment.run_to_precision`
@@ -110,7 +112,8 @@ class Result:
             frames = []
             for o in self.outputs:
                 if o.customers is None:
-                    raise ValueError("this run did not record customers (record_customers=False)")
+                    raise InputError("This run did not record customers; run it with "
+                                     "record_customers=True to get Result.customers.")
                 df = pd.DataFrame({"scenario": o.scenario, "replication": o.replication,
                                    **o.customers})
                 df["segment"] = pd.Categorical.from_codes(df["segment"], categories=o.segments)

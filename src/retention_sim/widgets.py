@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from .experiment import compare, with_values
+from .kernel.errors import invalid_parameter
 from .scenario import ScenarioConfig
 
 __all__ = ["what_if", "what_if_panel", "staffing_changes"]
@@ -58,7 +59,8 @@ def what_if_panel(base: ScenarioConfig, *, seed: int = 0, replications: int = 3,
     given ``staff_scale`` and ``resolution`` instead of the panel.
     """
     if not base.service.enabled or not base.service.channels:
-        raise ValueError("the what-if panel needs a scenario with service.enabled and channels")
+        raise invalid_parameter("base", "what_if_panel", "a scenario with service.enabled and "
+                                "channels", base.name)
 
     def table(staff: float, fcr: float) -> pd.DataFrame:
         return what_if(base, staffing_changes(base, staff, fcr), seed=seed,

@@ -30,6 +30,7 @@ import pandas as pd
 from ..data.datasets import load_cdnow_summary, load_fader_hardie_survivors
 from ..experiment import paired_table, run
 from ..fit import BGNBD, SBG
+from ..kernel.errors import InputError, invalid_parameter
 from ..kernel.resources import package_file
 from ..kernel.stats import t_interval, wilson_interval
 from ..scenario import Effects, WordOfMouth, load_scenario, scenario_from_dict, shipped_scenario
@@ -68,8 +69,9 @@ def clv_ratio(r0: float, r1: float, d: float, g: float | np.ndarray = 0.0, *,
     """
     x = 1.0 + np.asarray(g, dtype=float)
     if np.any(r1 * x >= 1 + d):
-        raise ValueError(f"r (1 + g) must stay below 1 + d = {1 + d:g}; a larger growth makes "
-                         f"the customer's value infinite. Got g up to {np.max(x) - 1:g}.")
+        raise InputError(f"The 'g' parameter of clv_ratio must keep r (1 + g) below 1 + d = "
+                         f"{1 + d:g} (a larger growth makes the customer's value infinite). "
+                         f"Got g up to {np.max(x) - 1:g}.")
     ratio = (1 + d - r0 * x) / (1 + d - r1 * x) * (1.0 if first_at_start else r1 / r0)
     return float(ratio) if np.ndim(ratio) == 0 else ratio
 
@@ -374,7 +376,7 @@ def reproduce(claim_id: str, fast: bool = False, seed: int = 0) -> dict[str, Any
     sections reuse the catalogue's runs.
     """
     if claim_id not in CLAIMS:
-        raise ValueError(f"claim_id must be one of {', '.join(CLAIMS)}. Got {claim_id!r}.")
+        raise invalid_parameter("claim_id", "reproduce", f"one of {', '.join(CLAIMS)}", claim_id)
     return dict(_reproduce(claim_id, bool(fast), int(seed)))
 
 

@@ -20,6 +20,7 @@ import simpy
 from scipy.stats import poisson
 
 from ..kernel.codes import SBG
+from ..kernel.errors import check_int, check_number, invalid_parameter
 from ..kernel.seeds import Seed, child_seed
 from ..scenario import ScenarioConfig
 from .calendar import Calendar
@@ -76,8 +77,12 @@ class Engine:
     def __init__(self, scenario: ScenarioConfig, seed: Seed = 0,
                  *, slice_days: float = 1.0, record_customers: bool = True,
                  replication: int = 0) -> None:
-        if not slice_days > 0:
-            raise ValueError(f"slice_days must be > 0. Got {slice_days!r}.")
+        if not isinstance(scenario, ScenarioConfig):
+            raise invalid_parameter("scenario", "Engine", "a ScenarioConfig (from load_scenario, "
+                                    "shipped_scenario or scenario_from_dict)",
+                                    type(scenario).__name__)
+        check_number(slice_days, "slice_days", "Engine", low=0, low_open=True, high=366)
+        check_int(replication, "replication", "Engine", low=0)
         self.scenario = scenario
         self.replication = replication
         self.record_customers = record_customers

@@ -393,6 +393,6 @@ class ServiceModel:
             out[name] = self.sums.columns.get(name, np.zeros(n_periods))
         out["problem_rate"] = self._problem_rate_column(P, n_periods, scenario.horizon_days)
         out["agent_cost"] = agent_cost
-        if hire_cost.any():
+        if any(ch.spec.attrition is not None for ch in self.desk.channels):
             out["hiring_cost"] = hire_cost
         return out

@@ -24,10 +24,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..kernel.errors import InputError
+from ..kernel.errors import check_choices, invalid_parameter
 from ..kernel.stats import t_interval
 from ..levers import LEVERS
 from ..scenario import ScenarioConfig
+from .arguments import check_run, check_scenario
 from .replications import run
 
 __all__ = ["lever_summary", "without_levers"]
@@ -66,12 +67,18 @@ def lever_summary(scenario: ScenarioConfig, *, seed: int = 0, replications: int 
         Tidy: one row per lever × metric with ``lever, metric, mean, ci_low, ci_high,
         replications`` (metrics listed in the module docstring).
     """
+    check_scenario(scenario, "scenario", "lever_summary")
     present = list(scenario.lever_names())
-    names = list(present if levers is None else levers)
-    unknown = [n for n in names if n not in present]
-    if unknown or not names:
-        raise InputError(f"lever_summary: levers must be among those the scenario sets "
-                         f"({', '.join(present) or 'none'}). Got {unknown or names!r}.")
+    if not present:
+        raise invalid_parameter("scenario", "lever_summary", "a scenario that sets at least one "
+                                "lever", scenario.name)
+    names = [str(n) for n in check_choices(present if levers is None else levers, "levers",
+                                           "lever_summary", present)]
+    if not names:
+        raise invalid_parameter("levers", "lever_summary", "at least one lever the scenario "
+                                "sets", levers)
+    check_run("lever_summary", seed=seed, replications=replications, min_replications=2,
+              workers=workers, level=level)
     kw = {"seed": seed, "replications": replications, "workers": workers,
           "record_customers": False, **options}
     with_all = run(scenario, **kw)

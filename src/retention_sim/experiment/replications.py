@@ -23,9 +23,11 @@ import numpy as np
 import pandas as pd
 
 from ..engine import RunOutput, simulate
+from ..kernel.errors import check_int, check_number, invalid_parameter
 from ..kernel.stats import t_half_width, t_value
 from ..result import Result, summarise
 from ..scenario import ScenarioConfig
+from .arguments import MAX_REPLICATIONS, check_metrics, check_run, check_scenario
 from .executors import executor_for, map_tasks
 
 __all__ = ["run", "compare", "run_to_precision", "paired_table", "replication_task",
@@ -70,9 +72,16 @@ def run(scenario: ScenarioConfig, *, seed: Seed = 0, replications: int = 1,
     Returns
     -------
     Result
+
+    Raises
+    ------
+    InputError
+        An invalid argument (checked before anything runs).
     """
-    if not isinstance(replications, int | np.integer) or replications < 1:
-        raise ValueError(f"replications must be an int >= 1. Got {replications!r}.")
+    check_scenario(scenario, "scenario", "run")
+    check_run("run", seed=seed, replications=replications, workers=workers, executor=executor,
+              warmup_periods=warmup_periods, slice_days=slice_days, scenarios=[scenario])
+    check_int(first_replication, "first_replication", "run", low=0)
     options = {"slice_days": slice_days, "record_customers": record_customers}
     args = [(scenario, seed, r, options)
             for r in range(first_replication, first_replication + replications)]
@@ -104,13 +113,26 @@ def compare(base: ScenarioConfig, alternatives: Iterable[ScenarioConfig], *, see
         ``paired_half_width`` and ``unpaired_half_width`` (the interval the same runs
         would give if they were independent), and ``variance_reduction``
         (1 − paired² / unpaired²; the share of the difference's variance that CRN removed).
+
+    Raises
+    ------
+    InputError
+        An invalid argument (checked before anything runs).
     """
-    alts = list(alternatives)
+    check_scenario(base, "base", "compare")
+    if isinstance(alternatives, ScenarioConfig):
+        alternatives = [alternatives]
+    alts = [check_scenario(a, "alternatives", "compare") for a in alternatives]
     if not alts:
-        raise ValueError("compare needs at least one alternative scenario")
-    if replications < 2:
-        raise ValueError(f"compare needs replications >= 2 for an interval. Got {replications!r}.")
+        raise invalid_parameter("alternatives", "compare", "at least one scenario", alts)
+    names = [base.name, *(a.name for a in alts)]
+    if len(set(names)) != len(names):
+        raise invalid_parameter("alternatives", "compare", "scenarios whose 'name' values are "
+                                "distinct from each other and from the base", names)
     scenarios = [base, *alts]
+    check_run("compare", seed=seed, replications=replications, min_replications=2,
+              workers=workers, executor=executor, level=level, warmup_periods=warmup_periods,
+              scenarios=scenarios)
     args = [(sc, seed, r, warmup_periods) for sc in scenarios for r in range(replications)]
     with executor_for(executor, workers, tasks=len(args)) as ex:
         flat = map_tasks(summary_task, args, ex, (lambda i, _: progress(1)) if progress else None)
@@ -154,12 +176,22 @@ def run_to_precision(scenario: ScenarioConfig, metric: str, half_width: float, *
 
     Stops when the half-width is at most ``half_width`` (a fraction of the mean when
     ``relative``) or at ``max_replications``; ``result.replications`` tells how many ran.
+
+    Raises
+    ------
+    InputError
+        An invalid argument, an unknown ``metric`` among them (checked before anything runs).
     """
-    if not half_width > 0:
-        raise ValueError(f"half_width must be > 0. Got {half_width!r}.")
-    if not 2 <= min_replications <= max_replications:
-        raise ValueError("need 2 <= min_replications <= max_replications; got "
-                         f"{min_replications} and {max_replications}")
+    owner = "run_to_precision"
+    check_scenario(scenario, "scenario", owner)
+    metric = check_metrics(metric, [scenario], owner)[0]
+    check_number(half_width, "half_width", owner, low=0, low_open=True)
+    check_run(owner, seed=seed, replications=min_replications, min_replications=2,
+              workers=workers, executor=executor, level=level)
+    check_int(max_replications, "max_replications", owner, low=min_replications,
+              high=MAX_REPLICATIONS)
+    if batch is not None:
+        check_int(batch, "batch", owner, low=1, high=MAX_REPLICATIONS)
     step = batch or max(os.cpu_count() or 1, 1)
     outputs: list[RunOutput] = []
     todo = min_replications

@@ -8,7 +8,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import json
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
@@ -16,8 +17,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..kernel.errors import invalid_parameter
 from ..kernel.stats import t_half_width, t_interval
 from ..scenario import ScenarioConfig, apply_overrides, scenario_from_dict
+from .arguments import check_metrics, check_run, check_scenario
 from .executors import executor_for, map_tasks
 from .replications import summary_task
 
@@ -25,9 +28,17 @@ __all__ = ["with_values", "evaluate", "tornado", "optimise", "Optimum"]
 
 
 def with_values(base: ScenarioConfig, values: dict[str, Any]) -> ScenarioConfig:
-    """``base`` with dotted-path values replaced (validated like a file)."""
-    import json
+    """``base`` with dotted-path values replaced (validated like a file).
 
+    Raises
+    ------
+    InputError
+        A path that is not in the scenario or a value it does not allow.
+    """
+    check_scenario(base, "base", "with_values")
+    if not isinstance(values, Mapping):
+        raise invalid_parameter("values", "with_values", "a mapping of dotted path to value",
+                                values)
     overrides = [f"{k}={json.dumps(v)}" for k, v in values.items()]  # JSON is valid YAML
     return scenario_from_dict(apply_overrides(base.model_dump(mode="json"), overrides))
 
@@ -36,12 +47,22 @@ def evaluate(scenarios: Sequence[ScenarioConfig], metric: str, *, seed: int = 0,
              replications: int = 5, executor: Executor | None = None,
              workers: int | None = None, progress: Callable[[int], None] | None = None
              ) -> np.ndarray:
-    """``metric`` per scenario × replication (same seeds for all: CRN)."""
+    """``metric`` per scenario × replication (same seeds for all: CRN).
+
+    Raises
+    ------
+    InputError
+        An invalid argument, an unknown ``metric`` among them (checked before anything runs).
+    """
+    scenarios = [check_scenario(sc, "scenarios", "evaluate") for sc in scenarios]
+    if not scenarios:
+        raise invalid_parameter("scenarios", "evaluate", "at least one scenario", scenarios)
+    check_metrics(metric, scenarios, "evaluate")
+    check_run("evaluate", seed=seed, replications=replications, workers=workers,
+              executor=executor)
     args = [(sc, seed, r, 0) for sc in scenarios for r in range(replications)]
     with executor_for(executor, workers, tasks=len(args)) as ex:
         flat = map_tasks(summary_task, args, ex, (lambda i, _: progress(1)) if progress else None)
-    if metric not in flat[0]:
-        raise ValueError(f"metric must be one of {', '.join(flat[0])}. Got {metric!r}.")
     return np.array([f[metric] for f in flat]).reshape(len(scenarios), replications)
 
 
@@ -53,8 +74,15 @@ def tornado(base: ScenarioConfig, ranges: dict[str, tuple[Any, Any]], metric: st
     Returns one row per input, sorted by ``swing`` (|high − low| effect), with the
     base value of the metric; a tornado chart is :func:`retention_sim.plots.plot_tornado`.
     """
-    if not ranges:
-        raise ValueError("ranges must name at least one dotted path: (low, high)")
+    check_scenario(base, "base", "tornado")
+    if not isinstance(ranges, Mapping) or not ranges or not all(
+            isinstance(r, Sequence) and not isinstance(r, str) and len(r) == 2
+            for r in ranges.values()):
+        raise invalid_parameter("ranges", "tornado", "a non-empty mapping of dotted path to "
+                                "(low, high)", ranges)
+    check_metrics(metric, [base], "tornado")
+    check_run("tornado", seed=seed, replications=replications, workers=workers,
+              executor=executor)
     scenarios = [base]
     for path, (lo, hi) in ranges.items():
         scenarios += [with_values(base, {path: lo}), with_values(base, {path: hi})]
@@ -90,10 +118,13 @@ def optimise(base: ScenarioConfig, path: str, candidates: Sequence[Any], metric:
     its paired difference to the best and ``indistinguishable`` (the paired interval
     contains 0: more replications are needed to tell them apart).
     """
-    if not candidates:
-        raise ValueError("candidates must hold at least one value")
-    if replications < 2:
-        raise ValueError(f"replications must be >= 2 for intervals. Got {replications!r}.")
+    check_scenario(base, "base", "optimise")
+    if isinstance(candidates, str) or not isinstance(candidates, Sequence) or not candidates:
+        raise invalid_parameter("candidates", "optimise", "a non-empty sequence of values",
+                                candidates)
+    check_metrics(metric, [base], "optimise")
+    check_run("optimise", seed=seed, replications=replications, min_replications=2,
+              workers=workers, executor=executor, level=level)
     scenarios = [with_values(base, {path: c}) for c in candidates]
     values = evaluate(scenarios, metric, seed=seed, replications=replications,
                       executor=executor, workers=workers)

@@ -60,7 +60,8 @@ _EXPECTS = {  # model -> input formats it can be fitted on
 }
 
 
-def fit_file(model: str, path: str | os.PathLike[str], *, time_unit: str = "week"
+def fit_file(model: str, path: str | os.PathLike[str], *, time_unit: str = "week",
+             observation_end: str | None = None
              ) -> ParametricFitter | KaplanMeier:
     """Fit the model named ``model`` to the CSV file at ``path``.
 
@@ -75,6 +76,8 @@ def fit_file(model: str, path: str | os.PathLike[str], *, time_unit: str = "week
         summary (``customer_id, frequency, recency, T[, monetary_value]``).
     time_unit : {"day", "week", "month", "quarter", "year"}
         Unit of recency and T when a transaction log is summarised.
+    observation_end : date-like, optional
+        End of observation of a transaction log (default: its last date).
 
     Returns
     -------
@@ -106,21 +109,23 @@ def fit_file(model: str, path: str | os.PathLike[str], *, time_unit: str = "week
             raise InputError(
                 f"the columns ({', '.join(map(str, header.columns))}) look like {fmt} data, "
                 f"but {model} is fitted on {' or '.join(_EXPECTS[model])} data.")
-        fitted = _fit(model, fmt, file, time_unit)
+        fitted = _fit(model, fmt, file, time_unit, observation_end)
     except InputError as exc:
         raise exc.with_source(source) from None
     fitted.input_format_ = fmt
     return fitted
 
 
-def _fit(model: str, fmt: str, file: Path, time_unit: str) -> ParametricFitter | KaplanMeier:
+def _fit(model: str, fmt: str, file: Path, time_unit: str, observation_end: str | None
+         ) -> ParametricFitter | KaplanMeier:
     if model == "sbg":
         return SBG().fit(read_survivors(file))
     if model == "bgbb":
         return BGBB().fit(read_bgbb(file))
     if model == "km":
         return KaplanMeier().fit(read_durations(file))
-    rfm = (summarise_transactions(file, time_unit=time_unit) if fmt == "transactions"
+    rfm = (summarise_transactions(file, time_unit=time_unit,
+                                  observation_end=observation_end) if fmt == "transactions"
            else read_rfm(file))
     if model == "gammagamma":
         if "monetary_value" not in rfm.columns:

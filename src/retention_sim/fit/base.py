@@ -26,8 +26,8 @@ from ..data.readers import validate_rfm_arrays
 from ..kernel.errors import ConvergenceError, InputError
 from ..kernel.stats import wald_interval
 
-__all__ = ["ParametricFitter", "compress_rows", "pilot_rows", "rfm_arrays", "hyp2f1", "Data",
-           "ArrayLike"]
+__all__ = ["ParametricFitter", "check_rfm_identified", "compress_rows", "pilot_rows", "rfm_arrays",
+           "hyp2f1", "Data", "ArrayLike"]
 
 Data: TypeAlias = dict[str, np.ndarray]
 """The prepared data of one fit: named columns of equal length plus ``"w"`` (weights)."""
@@ -144,6 +144,29 @@ def rfm_arrays(
         raise InputError("no customers: the RFM data is empty.")
     validate_rfm_arrays(x, r, t)
     return x, r, t
+
+
+def check_rfm_identified(x: np.ndarray, t: np.ndarray, owner: str) -> None:
+    """Refuse RFM data that cannot identify a purchase-and-dropout model, saying why.
+
+    Raises
+    ------
+    ConvergenceError
+        Every customer's observation window T is 0, or nobody made a repeat purchase.
+    """
+    if not np.any(t > 0):
+        raise ConvergenceError(
+            f"{owner}: every customer's observation window T is 0 (all purchases fall on the "
+            "last date in the data), so the data say nothing about purchase rates or dropout; "
+            "state a later end of observation (--observation-end DATE on the command line, "
+            "observation_end= in Python)",
+            ["the end of observation is the last date in the file unless you state it"])
+    if not np.any(x > 0):
+        raise ConvergenceError(
+            f"{owner}: no customer made a repeat purchase (every frequency is 0), so the "
+            "data cannot separate purchase rates from dropout",
+            ["frequency counts repeat purchases only (the first purchase is excluded)",
+             "a longer observation window gives customers time to buy again"])
 
 
 class ParametricFitter:
@@ -317,16 +340,20 @@ class ParametricFitter:
     def _raise_convergence(self, res: optimize.OptimizeResult, at_bound: bool) -> None:
         values = ", ".join(f"{k}={v:.4g}" for k, v in
                            zip(self.param_names, np.exp(res.x), strict=True))
-        bound = ("\n  - a parameter ran off beyond 1e10 or below 1e-10: the data may "
-                 "not identify it (too few repeat customers, too short an observation "
-                 "window)" if at_bound else "")
-        hints = "".join(f"\n  - {h}" for h in self.data_hints)
-        raise ConvergenceError(
-            f"{type(self).__name__} did not converge ({res.message}); last values "
-            f"{values}. Check:{bound}{hints}\n"
-            "  - try other starting values with fit(..., initial_params={...})\n"
-            "  - rescale time (e.g. weeks instead of days) if rates are extreme"
-        )
+        if at_bound:
+            z = np.asarray(res.x)
+            names = [k for k, v in zip(self.param_names, z, strict=True) if abs(v) > 23.0]
+            summary = (f"{type(self).__name__}: the data do not identify {', '.join(names)} "
+                       f"(the likelihood keeps rising as they run off to "
+                       f"{'infinity' if z[np.abs(z) > 23.0][0] > 0 else 'zero'}; last values "
+                       f"{values})")
+        else:
+            summary = (f"{type(self).__name__} did not converge ({res.message}); last values "
+                       f"{values}")
+        raise ConvergenceError(summary, [
+            *self.data_hints,
+            "try other starting values with fit(..., initial_params={...})",
+            "rescale time (e.g. weeks instead of days) if rates are extreme"])
 
     def _covariance(self, theta: np.ndarray, data: Data) -> np.ndarray:
         """Inverse of the numerical Hessian of the NLL in the natural parameters."""
@@ -370,11 +397,9 @@ class ParametricFitter:
             raise ConvergenceError(
                 f"{type(self).__name__} stopped at {values}, but the likelihood is flat or "
                 "curved the wrong way there (the Hessian is not positive definite), so the "
-                "parameters are not identified by this data. Check:"
-                + "".join(f"\n  - {h}" for h in self.data_hints)
-                + "\n  - whether the data varies enough across customers (with no "
-                "heterogeneity the mixing parameters run to infinity)"
-            ) from None
+                "data do not identify the parameters",
+                [*self.data_hints, "whether the data varies enough across customers (with no "
+                 "heterogeneity the mixing parameters run to infinity)"]) from None
         return np.linalg.inv(hess)
 
     # ------------------------------------------------------------------ outputs

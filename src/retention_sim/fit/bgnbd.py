@@ -19,6 +19,7 @@ from .base import (
     ArrayLike,
     Data,
     ParametricFitter,
+    check_rfm_identified,
     compress_rows,
     hyp2f1,
     pilot_rows,
@@ -86,6 +87,7 @@ class BGNBD(ParametricFitter):
         customers recorded in days fit in about a second).
         """
         x, tx, t = rfm_arrays(frequency, recency, T)
+        check_rfm_identified(x, t, "BG/NBD")
         tx = np.where(x > 0, tx, 0.0)
         pilot = pilot_rows((x, tx, t), _prepare)
         (x, tx, t), w = compress_rows(x, tx, t)

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import digamma, gammaln
 
-from ..kernel.errors import InputError
+from ..kernel.errors import ConvergenceError, InputError
 from .base import ArrayLike, Data, ParametricFitter, compress_rows, pilot_rows
 
 __all__ = ["GammaGamma"]
@@ -74,9 +74,13 @@ class GammaGamma(ParametricFitter):
         """
         x, m = self._arrays(frequency, monetary_value)
         keep = x > 0
-        if not keep.any():
-            raise InputError("no customer has a repeat purchase (frequency > 0); the "
-                             "Gamma-Gamma model needs repeat purchase values.")
+        if np.count_nonzero(keep) < 2:
+            raise ConvergenceError(
+                f"Gamma-Gamma: {np.count_nonzero(keep)} customer(s) with a repeat purchase; "
+                "the model needs the mean spends of several repeat buyers to estimate how "
+                "spend varies across customers",
+                ["frequency counts repeat purchases only (the first purchase is excluded)",
+                 "a longer observation window gives customers time to buy again"])
         bad = np.flatnonzero(keep & ~(m > 0))
         if bad.size:
             i = int(bad[0])

@@ -21,6 +21,7 @@ from .base import (
     ArrayLike,
     Data,
     ParametricFitter,
+    check_rfm_identified,
     compress_rows,
     hyp2f1,
     pilot_rows,
@@ -121,6 +122,7 @@ class ParetoNBD(ParametricFitter):
             ``self``, fitted; ``n_`` is the number of customers.
         """
         x, tx, t = rfm_arrays(frequency, recency, T)
+        check_rfm_identified(x, t, "Pareto/NBD")
         tx = np.where(x > 0, tx, 0.0)
         pilot = pilot_rows((x, tx, t), _prepare)
         (x, tx, t), w = compress_rows(x, tx, t)

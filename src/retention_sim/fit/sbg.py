@@ -15,7 +15,7 @@ import pandas as pd
 from scipy.special import betaln, digamma
 
 from ..data.readers import read_survivors
-from ..kernel.errors import InputError
+from ..kernel.errors import ConvergenceError, InputError
 from .base import Data, ParametricFitter, hyp2f1
 
 __all__ = ["SBG"]
@@ -90,6 +90,16 @@ class SBG(ParametricFitter):
             raise InputError("survivor data needs at least periods 0 and 1 for some cohort.")
         t = np.concatenate(periods).astype(float)
         w = np.concatenate(counts)
+        if not np.any(w[t > 0] > 0):
+            raise ConvergenceError(
+                "sBG: no customer churned in any observed period, so the churn probability "
+                "cannot be estimated (its maximum-likelihood value is 0)",
+                ["alive must fall below the cohort size in some period"])
+        if not np.any(w[t < 0] > 0):
+            raise ConvergenceError(
+                "sBG: every customer churned by the last observed period, so the spread of "
+                "churn probabilities cannot be estimated",
+                ["alive at the last period must be above 0"])
         keep = w > 0
         data: Data = {"t": t[keep], "w": w[keep]}
         self._fit_mle(data, int(sum(sizes)), initial_params)

@@ -80,7 +80,8 @@ class ConvergenceError(InputError):
                  ) -> None:
         self.checklist = tuple(checklist)
         self.summary = message
-        text = message + "".join(f"\n  - {item}" for item in self.checklist)
+        text = message + (". Check:" + "".join(f"\n  - {item}" for item in self.checklist)
+                          if self.checklist else "")
         super().__init__(text, source)
 
     def one_line(self) -> str:
@@ -143,7 +144,7 @@ def check_choice(value: object, name: str, owner: str, choices: Collection[objec
     """``value`` if it is one of ``choices``."""
     if not isinstance(value, str | int | float | None) or value not in choices:
         shown = ", ".join(repr(c) for c in choices)
-        raise invalid_parameter(name, owner, f"one of {elide(shown)}", value)
+        raise invalid_parameter(name, owner, f"one of {elide(shown, 1500)}", value)
     return value
 
 
@@ -162,5 +163,5 @@ def check_choices(values: Iterable[object], name: str, owner: str,
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             shown = ", ".join(repr(c) for c in choices)
             raise InputError(f"The {name!r} parameter of {owner} must name items among "
-                             f"{elide(shown)}. Got {elide(repr(v))}{hint}.")
+                             f"{elide(shown, 1500)}. Got {elide(repr(v))}{hint}.")
     return out

@@ -1,0 +1,70 @@
+"""What the commands share: argument types, scenario lookup, progress bars and tables."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["positive_int", "seed", "scenario_path", "add_overrides", "progress",
+           "metrics_table"]
+
+
+def positive_int(text: str) -> int:
+    """An argument that must be a whole number >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1; got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1; got {value}")
+    return value
+
+
+def seed(text: str) -> int:
+    """An argument that must be a whole number >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0; got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0; got {value}")
+    return value
+
+
+def scenario_path(text: str) -> Path:
+    """A scenario file, or the name of a shipped scenario (``baseline``, ``retail``, ...)."""
+    path = Path(text)
+    if path.exists():
+        return path
+    from ..scenario import shipped_names, shipped_scenario
+
+    name = text[: -len(".yaml")] if text.endswith(".yaml") else text
+    if name in shipped_names():
+        return shipped_scenario(name)
+    return path  # reported as missing when it is read
+
+
+def add_overrides(p: argparse.ArgumentParser, what: str = "the scenario") -> None:
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+                   help=f"override a value of {what}, e.g. population.initial_customers=5000 "
+                        "(repeatable)")
+
+
+def progress(total: int, label: str, unit: str = "rep") -> Any:
+    """A tqdm progress bar on stderr (silent when stderr is not a terminal)."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=label, unit=unit, file=sys.stderr, disable=None, leave=False)
+
+
+def metrics_table(metrics: Any) -> str:
+    """Mean and 95% interval of each metric, as aligned text."""
+    lines = [f"{'metric':<22}{'mean':>16}{'95% CI':>34}"]
+    for name, row in metrics.iterrows():
+        ci = ("" if row.isna()["ci_low"]
+              else f"[{row['ci_low']:,.4g}, {row['ci_high']:,.4g}]")
+        lines.append(f"{name:<22}{row['mean']:>16,.6g}{ci:>34}")
+    return "\n".join(lines)
+

@@ -1,0 +1,70 @@
+"""``run`` (simulate a scenario) and ``validate`` (check a scenario file)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from .common import add_overrides, metrics_table, positive_int, progress, scenario_path, seed
+
+
+def levers_epilog() -> str:
+    """The retention levers a scenario can set, from the lever registry."""
+    from ..levers import LEVERS
+
+    lines = ["retention levers (scenario keys under 'levers'; docs/model.md §1.4):"]
+    lines += [f"  {name:<13} {cls.summary}" for name, cls in LEVERS.items()]
+    return "\n".join(lines)
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("run", help="simulate a scenario (a file or a shipped name)",
+                       epilog=levers_epilog(), formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("scenario", type=scenario_path)
+    p.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
+    p.add_argument("--replications", type=positive_int, default=None,
+                   help="independent replications")
+    add_overrides(p)
+    p.add_argument("--workers", type=positive_int, default=None,
+                   help="processes for replications (default: all CPUs)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--out", type=Path, help="write summary.json, periods.csv, customers.parquet")
+    p.set_defaults(handler=cmd_run)
+
+    p = sub.add_parser("validate", help="check a scenario file (exit 0 or 2)",
+                       epilog=levers_epilog(), formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("scenario", type=scenario_path)
+    add_overrides(p)
+    p.set_defaults(handler=cmd_validate)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from ..experiment import run
+    from ..scenario import load_scenario
+
+    scenario = load_scenario(args.scenario, args.overrides)
+    reps = args.replications or 1
+    with progress(reps, scenario.name) as bar:
+        result = run(scenario, seed=args.seed, replications=reps, workers=args.workers,
+                     progress=bar.update)
+    if args.out:
+        result.write(args.out)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        print(f"{scenario.name}: {reps} replication(s), seed {args.seed}")
+        print(metrics_table(result.metrics()))
+        if args.out:
+            print(f"written to {args.out}/")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from ..scenario import load_scenario
+
+    s = load_scenario(args.scenario, args.overrides)
+    print(f"{args.scenario}: OK — {s.name!r}, {len(s.population.segments)} segment(s), "
+          f"{s.horizon_days:g} days by {s.period}")
+    return 0
