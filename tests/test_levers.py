@@ -338,6 +338,7 @@ def test_lever_summary_is_paired_and_tidy() -> None:
     assert s.loc[("all", "cost"), "mean"] == pytest.approx(
         s.loc[("tiers", "cost"), "mean"] + s.loc[("offers", "cost"), "mean"], rel=1e-9)
     assert s.loc[("tiers", "customers_touched"), "mean"] > 1000
-    with pytest.raises(InputError, match="The .levers. parameter of lever_summary must name items among .tiers., .offers.. Got .referral."):
+    with pytest.raises(InputError, match="The .levers. parameter of lever_summary must name "
+                       "items among .tiers., .offers.. Got .referral."):
         lever_summary(sc, levers=["referral"])
 
