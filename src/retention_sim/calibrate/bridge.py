@@ -32,7 +32,7 @@ from scipy import optimize
 
 from ..data.readers import read_survivors
 from ..experiment import executor_for, run
-from ..kernel.errors import InputError
+from ..kernel.errors import InputError, NotFittedError
 from ..kernel.stats import wald_interval
 from ..kernel.units import UNIT_DAYS
 from ..scenario import ScenarioConfig, Segment, scenario_from_dict
@@ -60,7 +60,7 @@ def _fit_values(model: Any, role: str) -> tuple[str, dict[str, float], int, str 
     else:
         params, n, unit = get("params_"), get("n_"), get("time_unit_")
     if not isinstance(params, Mapping) or not params:
-        raise InputError(f"The {role!r} model ({name}) is not fitted yet; call fit(...) first.")
+        raise NotFittedError(f"The {role!r} model ({name}) is not fitted yet; call fit(...) first.")
     values: dict[str, float] = {}
     for key in _NEEDS[name]:
         value = params.get(key)

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ..engine import simulate
+from ..kernel.errors import check_int, check_number
 from ..kernel.stats import wilson_interval
 from ..scenario import ScenarioConfig, scenario_from_dict
 
@@ -90,7 +91,15 @@ def car_wash_experiment(customers: int = 20_000, *, seed: int = 0, level: float 
     pandas.DataFrame
         One row per card: ``card, stamps_required, endowed_stamps, customers, completed,
         completion_rate, ci_low, ci_high, published, mean_days_to_complete``.
+
+    Raises
+    ------
+    InputError
+        An invalid argument or card setting.
     """
+    check_int(customers, "customers", "car_wash_experiment", low=1, high=50_000_000)
+    check_number(level, "level", "car_wash_experiment", low=0, high=1, low_open=True,
+                 high_open=True)
     rows = []
     for (required, endowed), published in PUBLISHED.items():
         out = simulate(car_wash_scenario(required, endowed, customers, **card), seed)

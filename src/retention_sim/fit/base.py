@@ -23,7 +23,7 @@ import pandas as pd
 from scipy import optimize, special
 
 from ..data.readers import validate_rfm_arrays
-from ..kernel.errors import ConvergenceError, InputError
+from ..kernel.errors import ConvergenceError, InputError, NotFittedError
 from ..kernel.stats import wald_interval
 
 __all__ = ["ParametricFitter", "check_rfm_identified", "compress_rows", "pilot_rows", "rfm_arrays",
@@ -230,9 +230,7 @@ class ParametricFitter:
     # ------------------------------------------------------------------ machinery
     def _check_fitted(self) -> np.ndarray:
         if not self.params_:
-            raise InputError(
-                f"This {type(self).__name__} is not fitted yet; call fit(...) first."
-            )
+            raise NotFittedError(f"This {type(self).__name__} is not fitted yet; call fit(...) first.")
         return np.array([self.params_[k] for k in self.param_names])
 
     def _objective(self, z: np.ndarray, data: Data, scale: float) -> tuple[float, np.ndarray]:

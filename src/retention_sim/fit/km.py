@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.readers import read_durations
-from ..kernel.errors import InputError
+from ..kernel.errors import InputError, NotFittedError
 from ..kernel.stats import z_value
 from .base import ArrayLike
 
@@ -115,7 +115,7 @@ class KaplanMeier:
 
     def _check_fitted(self) -> pd.DataFrame:
         if self.survival_function_ is None:
-            raise InputError("This KaplanMeier is not fitted yet; call fit(...) first.")
+            raise NotFittedError("This KaplanMeier is not fitted yet; call fit(...) first.")
         return self.survival_function_
 
     def survival(self, t: ArrayLike) -> np.ndarray:
