@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from typing import Any
 
+from ..kernel.errors import InputError
+
 __all__ = ["executor_for", "map_tasks"]
 
 
@@ -28,7 +30,11 @@ def executor_for(executor: Executor | None = None, workers: int | None = None,
         yield executor
         return
     if dask is not None:
-        from distributed import Client
+        try:
+            from distributed import Client
+        except ImportError:
+            raise InputError("running on a Dask scheduler needs Dask: pip install "
+                             "'retention_sim[dask]'") from None
 
         with Client(dask) as client:
             yield client.get_executor()
