@@ -1,4 +1,9 @@
-"""Seaborn figures.  Each function has the shape ``plot_x(data, *, ax=None, **kw) -> Axes``."""
+"""Figures.  Each function has the shape ``plot_x(data, *, ax=None, **kw) -> Axes``.
+
+Bands and error bars show the same Student-t intervals the tables print
+(:func:`mean_intervals`), so a figure never disagrees with its table and the same seed
+draws the same picture.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +11,54 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 import pandas as pd
-import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.ticker import EngFormatter, MaxNLocator
 
 from .kernel.errors import InputError, invalid_parameter
+from .kernel.stats import t_interval
 
-__all__ = ["plot_periods", "plot_overview", "plot_comparison", "plot_optimum", "plot_tornado",
+__all__ = ["mean_intervals", "plot_periods", "plot_overview", "plot_comparison", "plot_optimum",
+           "plot_tornado",
            "plot_sweep"]
 
 
+def mean_intervals(data: pd.DataFrame, x: str, y: str, hue: str | None = None,
+                   level: float = 0.95) -> pd.DataFrame:
+    """Mean and Student-t interval of ``y`` over replications, per ``x`` (and ``hue``).
+
+    The table behind every band drawn here: figures show exactly these intervals
+    (:func:`retention_sim.kernel.stats.t_interval`, as in ``Result.metrics``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``[hue,] x, mean, ci_low, ci_high, n``.
+    """
+    keys = [hue, x] if hue else [x]
+    rows = []
+    for key, grp in data.groupby(keys, sort=True, observed=True):
+        mean, low, high = t_interval(grp[y].to_numpy(dtype=float), level)
+        key = key if isinstance(key, tuple) else (key,)
+        rows.append({**dict(zip(keys, key, strict=True)), "mean": mean, "ci_low": low,
+                     "ci_high": high, "n": len(grp)})
+    return pd.DataFrame(rows)
+
+
+def _bands(table: pd.DataFrame, x: str, hue: str | None, ax: Axes, marker: str | None = None,
+           **kwargs: Any) -> None:
+    groups = table.groupby(hue, sort=False) if hue else [(None, table)]
+    for i, (name, grp) in enumerate(groups):
+        color = kwargs.pop("color", None) or f"C{i}"
+        ax.plot(grp[x], grp["mean"], color=color, marker=marker,
+                label=None if name is None else str(name), **kwargs)
+        ax.fill_between(grp[x], grp["ci_low"], grp["ci_high"], color=color, alpha=0.2, lw=0)
+    if hue:
+        ax.legend(title=hue)
+
+
 def plot_periods(periods: pd.DataFrame, metric: str = "active_end", *, ax: Axes | None = None,
-                 hue: str | None = "scenario", **kwargs: Any) -> Axes:
-    """Line plot of a period metric against time, with a 95% band over replications.
+                 hue: str | None = "scenario", level: float = 0.95, **kwargs: Any) -> Axes:
+    """Line plot of a period metric against time, with its ``level`` interval over replications.
 
     Parameters
     ----------
@@ -26,6 +66,8 @@ def plot_periods(periods: pd.DataFrame, metric: str = "active_end", *, ax: Axes 
         A tidy periods table (``Result.periods``, possibly several scenarios concatenated).
     metric : str
         Column to plot, e.g. ``active_end``, ``churn_rate``, ``profit``.
+    level : float
+        Confidence level of the band (Student t over replications; :func:`mean_intervals`).
     """
     if metric not in periods.columns:
         raise invalid_parameter("metric", "plot_periods", "one of the periods columns "
@@ -33,8 +75,7 @@ def plot_periods(periods: pd.DataFrame, metric: str = "active_end", *, ax: Axes 
     ax = ax or plt.gca()
     if hue is not None and (hue not in periods.columns or periods[hue].nunique() < 2):
         hue = None
-    sns.lineplot(data=periods, x="period", y=metric, hue=hue, errorbar=("ci", 95), ax=ax,
-                 **kwargs)
+    _bands(mean_intervals(periods, "period", metric, hue, level), "period", hue, ax, **kwargs)
     ax.set_xlabel("period")
     ax.set_ylabel(metric.replace("_", " "))
     return ax
@@ -187,12 +228,12 @@ def plot_tornado(table: pd.DataFrame, *, ax: Axes | None = None, **kwargs: Any) 
 
 
 def plot_sweep(table: pd.DataFrame, x: str, metric: str = "npv", *, hue: str | None = None,
-               ax: Axes | None = None, **kwargs: Any) -> Axes:
+               ax: Axes | None = None, level: float = 0.95, **kwargs: Any) -> Axes:
     """A metric of a sweep (the tidy table of :func:`~retention_sim.run_sweep`) against one
-    swept path, with 95% bands over replications."""
+    swept path, with its ``level`` interval over replications (:func:`mean_intervals`)."""
     data = table[table["metric"] == metric]
     ax = ax or plt.gca()
-    sns.lineplot(data=data, x=x, y="value", hue=hue, errorbar=("ci", 95), marker="o", ax=ax,
-                 **kwargs)
+    _bands(mean_intervals(data, x, "value", hue, level), x, hue, ax, marker="o", **kwargs)
+    ax.set_xlabel(x)
     ax.set_ylabel(metric)
     return ax
