@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import settings
+from scipy import stats
 
 from retention_sim import scenario_from_dict
 
@@ -36,3 +38,27 @@ def cohort(dropout: dict[str, Any], *, n: int, horizon_days: float, period: str 
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
+
+
+# -- tolerances from the statistics (never widened to pass) ------------------------------
+def simultaneous_z(level: float, k: int = 1) -> float:
+    """Normal critical value for ``k`` two-sided checks holding together at ``level``
+    (Bonferroni)."""
+    return float(stats.norm.ppf(1 - (1 - level) / (2 * k)))
+
+
+def simultaneous_t(level: float, k: int, dof: int) -> float:
+    """Student-t critical value for ``k`` two-sided checks at ``level`` (Bonferroni)."""
+    return float(stats.t.ppf(1 - (1 - level) / (2 * k), dof))
+
+
+def binomial_half_width(p: float | np.ndarray, n: float | np.ndarray, level: float = 0.99,
+                        k: int = 1) -> float | np.ndarray:
+    """Half-width of the normal interval of a share ``p`` estimated from ``n`` trials."""
+    return simultaneous_z(level, k) * np.sqrt(np.asarray(p) * (1 - np.asarray(p)) / n)
+
+
+def mean_half_width(values: np.ndarray, level: float = 0.99, k: int = 1) -> float:
+    """Half-width of the Student-t interval of the mean of ``values`` (``k`` checks)."""
+    x = np.asarray(values, dtype=float)
+    return simultaneous_t(level, k, x.size - 1) * float(x.std(ddof=1)) / float(np.sqrt(x.size))

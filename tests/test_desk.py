@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 import pytest
-from scipy import stats
+from conftest import simultaneous_t
 
 from retention_sim.queueing import QUEUE_METRICS, simulate_queue
 from retention_sim.queueing.erlang import erlang_a, erlang_c
@@ -32,7 +32,7 @@ def test_desk_agrees_with_erlang(lam, handle, agents, patience, hours) -> None:
     sim = simulate_queue(lam, handle, agents, patience_minutes=patience, hours=hours,
                          replications=reps, seed=2024)
     theory = erlang_c(lam, handle, agents) if patience is None else erlang_a(lam, handle, agents, patience)
-    crit = stats.t.ppf(1 - 0.01 / (2 * len(QUEUE_METRICS)), reps - 1)
+    crit = simultaneous_t(0.99, len(QUEUE_METRICS), reps - 1)
     for metric in QUEUE_METRICS:
         values = np.array([r[metric] for r in sim["runs"]])
         expected = getattr(theory, metric)

@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy import special, stats
+from conftest import simultaneous_t, simultaneous_z
+from scipy import special
 from tests.conftest import cohort
 
 from retention_sim import run, simulate
 
 YEAR = 365.25
-
-
-def bonferroni_z(level: float, k: int) -> float:
-    return float(stats.norm.ppf(1 - (1 - level) / (2 * k)))
 
 
 def sbg_survival(alpha: float, beta: float, t: np.ndarray) -> np.ndarray:
@@ -37,7 +34,7 @@ def test_sbg_survival_curve(alpha: float, beta: float) -> None:
     alive = np.array([(churned > y * YEAR).mean() for y in years])
     expected = sbg_survival(alpha, beta, years)
     se = np.sqrt(expected * (1 - expected) / n)
-    z = bonferroni_z(0.99, years.size)
+    z = simultaneous_z(0.99, years.size)
     assert np.all(np.abs(alive - expected) <= z * se), (alive, expected)
     # churn happens only at renewals
     finite = churned[np.isfinite(churned)]
@@ -60,7 +57,7 @@ def assert_t_interval(samples: np.ndarray, expected: np.ndarray, level: float = 
     reps = samples.shape[0]
     mean = samples.mean(axis=0)
     se = samples.std(axis=0, ddof=1) / np.sqrt(reps)
-    crit = stats.t.ppf(1 - (1 - level) / (2 * samples.shape[1]), reps - 1)
+    crit = simultaneous_t(level, samples.shape[1], reps - 1)
     assert np.all(np.abs(mean - expected) <= crit * se), (mean, expected, crit * se)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import jupytext
@@ -18,13 +17,10 @@ def test_notebook_runs(path: Path, monkeypatch) -> None:
     monkeypatch.setenv("RETENTION_SIM_FAST", "1")
     monkeypatch.setenv("MPLBACKEND", "Agg")
     nb = jupytext.read(path)
+    # a cell that raises (each notebook asserts its key numbers) fails the test here
     NotebookClient(nb, timeout=600, kernel_name="python3",
                    resources={"metadata": {"path": str(path.parent)}}).execute()
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-              if o.get("output_type") == "error"]
-    assert not errors
-    assert os.environ["RETENTION_SIM_FAST"] == "1"
 
 
-def test_there_are_notebooks() -> None:
-    assert NOTEBOOKS, "notebooks/ holds the numbered py:percent notebooks"
+def test_every_notebook_is_run() -> None:
+    assert [p.stem[:2] for p in NOTEBOOKS] == [f"{i:02d}" for i in range(1, len(NOTEBOOKS) + 1)]
