@@ -241,7 +241,7 @@ def numpy_day_batched_purchases(
     opportunities in a day makes ``min(k, G)`` purchases, G ~ Geometric(p), and
     survives the day with probability ``(1 - p)**k``.  Both methods are exact in
     distribution and loop over the days in Python with one batch of vector
-    operations per day; defaults are the CDNOW fit of DESIGN §4.
+    operations per day; defaults are the CDNOW fit of docs/model.md §4.
 
     Parameters
     ----------

@@ -92,7 +92,7 @@ best.table
 # %% [markdown]
 # ## Why do customers leave?
 # Each churned customer's loss is split between the base hazard and the part their
-# experiences added (DESIGN §1.2), so the model answers "why" in its own terms.
+# experiences added (docs/model.md §1.2), so the model answers "why" in its own terms.
 
 # %%
 shares = result.summary[["replication", "churned", "churned_service"]].assign(

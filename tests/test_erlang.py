@@ -1,4 +1,4 @@
-"""Erlang C / Erlang A against DESIGN §4 and against independent computations."""
+"""Erlang C / Erlang A against docs/model.md §4 and against independent computations."""
 
 from __future__ import annotations
 
@@ -88,7 +88,7 @@ def tagged_contact(mu: float, c: int, theta: float, positions: int, t: float):
 
 
 def test_erlang_c_reproduces_design_oracle() -> None:
-    # 100 calls per 30 min, 180 s handle time, 14 agents, 20 s target (DESIGN §4)
+    # 100 calls per 30 min, 180 s handle time, 14 agents, 20 s target (docs/model.md §4)
     m = erlang_c(arrivals_per_hour=200, handle_minutes=3, agents=14, target_seconds=20)
     assert isinstance(m, QueueMetrics)
     assert round(m.p_wait, 4) == 0.1741

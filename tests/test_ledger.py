@@ -1,4 +1,4 @@
-"""Accounting identities of the periods table (DESIGN §1.5)."""
+"""Accounting identities of the periods table (docs/model.md §1.5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Retention levers (DESIGN §1.4): the car wash, common random numbers across each lever's
+"""Retention levers (docs/model.md §1.4): the car wash, common random numbers across each lever's
 switch, costs equal to what was given out, the desk load of outreach, invalid settings."""
 
 from __future__ import annotations

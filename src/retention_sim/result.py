@@ -1,6 +1,6 @@
 """Results of a run: tidy DataFrames built once from the engine's plain arrays.
 
-``periods``   one row per replication × period (DESIGN §3 ``periods.csv``);
+``periods``   one row per replication × period (``periods.csv`` of ``run --out``);
 ``customers`` one row per replication × customer;
 ``summary``   one row per replication with the headline metrics;
 ``metrics()`` mean and 95% confidence interval of each metric over replications.

@@ -2,7 +2,7 @@
 
 * :func:`segment_from_fits` / :func:`scenario_from_fits` turn a fitted BG/NBD,
   Pareto/NBD or sBG model (plus, optionally, Gamma-Gamma spend) into a scenario segment
-  or a single-cohort scenario (DESIGN §1.1, §3).  Units are explicit: the fitted rates
+  or a single-cohort scenario (docs/model.md §1.1, §3.3).  Units are explicit: the fitted rates
   keep the time unit of their data (weeks for CDNOW) and the segment's ``unit`` keys
   say so; the engine, which runs in days, converts them once when it draws traits.
 * :func:`calibrate_effects` estimates service effects (or any numeric scenario field)
@@ -158,7 +158,7 @@ def scenario_from_fits(transaction_model: Any, spend_model: Any = None, *,
                        unit: str | None = None, period: str | None = None,
                        name: str = "fitted", segment_name: str = "fitted",
                        economics: Mapping[str, Any] | None = None) -> ScenarioConfig:
-    """A single-cohort scenario simulating the fitted models (DESIGN §1.1).
+    """A single-cohort scenario simulating the fitted models (docs/model.md §1.1).
 
     Parameters
     ----------

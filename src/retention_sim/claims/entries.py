@@ -103,7 +103,7 @@ def repurchase_at_next_renewal(beta: float, interval_days: float, half_life_days
     """Expected repurchase at the next renewal after one experience at a uniform time.
 
     The experience falls uniformly within the ``interval_days`` before the renewal, and
-    its effect fades with the half-life (DESIGN §1.2): E[reference ** exp(β 2^(−e/h))].
+    its effect fades with the half-life (docs/model.md §1.2): E[reference ** exp(β 2^(−e/h))].
     """
     elapsed = (np.arange(4000) + 0.5) / 4000 * interval_days
     return float(np.mean(implied_repurchase(beta * np.exp2(-elapsed / half_life_days), reference)))

@@ -1,6 +1,6 @@
 """Input data: reading and checking the files the fitters take, and transforming them.
 
-Formats (CSV with a header; extra columns are ignored; see DESIGN §3):
+Formats (CSV with a header; extra columns are ignored):
 
 - transactions: ``customer_id, date[, amount]`` (ISO dates) -> :func:`read_transactions`;
 - RFM summary: ``customer_id, frequency, recency, T[, monetary_value]`` -> :func:`read_rfm`;

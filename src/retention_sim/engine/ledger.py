@@ -1,4 +1,4 @@
-"""The per-period ledger: customer counts, revenue, costs, profit (DESIGN §1.5).
+"""The per-period ledger: customer counts, revenue, costs, profit (docs/model.md §1.5).
 
 Built once at the end of a run from the population arrays and the per-period sums.
 

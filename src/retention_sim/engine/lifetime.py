@@ -1,7 +1,7 @@
 """Customer lifetimes: acquisition, purchases, renewals and dropout as numpy batches.
 
-The three dropout mechanisms of DESIGN §1.1, each scaled by the customer's
-log-hazard offset η(t) (DESIGN §1.2):
+The three dropout mechanisms of docs/model.md §1.1, each scaled by the customer's
+log-hazard offset η(t) (docs/model.md §1.2):
 
 * ``sbg``    — at each renewal cancel with θ' = 1 − (1 − θ)^exp(η);
 * ``bg``     — after each repeat purchase drop out with p' = 1 − (1 − p)^exp(η);
@@ -260,7 +260,7 @@ class Lifetimes:
         """Add ``delta`` to the held (non-fading) effects of ``ids`` from ``days`` on.
 
         Held effects last until removed (a tier while held, an offer while active; the
-        retention levers of DESIGN §1.4).  ``ids`` must be unique.  A pareto customer's
+        retention levers of docs/model.md §1.4).  ``ids`` must be unique.  A pareto customer's
         integrated hazard is carried up to the day of the change and the death day solved
         anew, as in :meth:`apply_effects`.
         """

@@ -76,9 +76,9 @@ class Population:
     n_purchases, n_renewals, n_service, n_problems, n_contacts : int32   counts so far
                             (repeat purchases; the counters key the per-customer draws)
     revenue : float64       purchase revenue so far
-    eta, eta_day : float64  log-hazard offset and the day it was last set (DESIGN §1.2)
+    eta, eta_day : float64  log-hazard offset and the day it was last set (docs/model.md §1.2)
     eta_hold : float64      held (non-fading) log-hazard effects, e.g. a tier while held;
-                            part of η(t) (retention levers, DESIGN §1.4); 0 without levers
+                            part of η(t) (retention levers, docs/model.md §1.4); 0 without levers
     rate_mult : float64     purchase-rate multiplier (the stamp card's goal gradient); 1
                             without levers
     priority : int8         support-priority override (lower first; levers.tiers); 127 = none

@@ -12,7 +12,7 @@ The component between customers (:mod:`.lifetime`) and the desk (:mod:`.desk`):
 * routine questions arrive at ``routine_contacts_per_period`` per active customer;
 * each contact ends resolved (at the first attempt or after retries), or unresolved or
   abandoned — tried again with ``retry_probability`` up to ``max_attempts`` — and adds
-  its effect (DESIGN §1.2) plus ``wait_per_hour`` × hours waited — or, on a channel
+  its effect (docs/model.md §1.2) plus ``wait_per_hour`` × hours waited — or, on a channel
   with ``promised_minutes``, ``wait_per_hour`` × hours beyond the promise plus
   ``promise_beaten_per_hour`` × hours by which it was beaten (expectation
   disconfirmation: Oliver 1980, J. Marketing Research 17(4); the asymmetry follows loss

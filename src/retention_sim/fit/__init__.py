@@ -70,7 +70,7 @@ def fit_file(model: str, path: str | os.PathLike[str], *, time_unit: str = "week
     model : {"sbg", "bgnbd", "paretonbd", "gammagamma", "bgbb", "km"}
         Which model to fit.
     path : path-like
-        A CSV file in one of the formats of DESIGN §3.  For the transaction models the
+        A CSV file in one of the formats of :mod:`retention_sim.data.readers`.  For the transaction models the
         file may be a transaction log (``customer_id, date[, amount]``, summarised with
         :func:`retention_sim.data.summarise_transactions` up to the last date) or an RFM
         summary (``customer_id, frequency, recency, T[, monetary_value]``).

@@ -1,7 +1,7 @@
 """Atomic file output: write to a temporary file beside the target, then rename.
 
 A reader never sees a half-written file, and a killed run leaves either the old file
-or the new one (DESIGN §2, "nothing lost").
+or the new one (nothing is lost).
 """
 
 from __future__ import annotations

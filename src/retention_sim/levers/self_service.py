@@ -10,7 +10,7 @@ contacts support anyway; otherwise the customer goes straight to support.  d is
 desk's draws of the other contacts stay those of the scenario without self-service.
 
 Deflection rates vary widely (vendor reports quote 20–50% of routine tickets; e.g.
-Gartner 2019 found only 14% of issues fully resolved in self-service), so the default
+Gartner 2019 found only 9% of customers resolving their issue completely in self-service), so the default
 ``deflection_share`` (0.3) and the effect sizes are assumptions (effects.csv).
 Ledger: ``self_service_cost`` = ``setup_cost`` in the first period + ``running_cost_per_period``
 in every period; counts ``self_served`` (contacts solved) and ``self_service_failed``.

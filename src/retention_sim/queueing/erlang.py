@@ -1,6 +1,6 @@
 """Analytic queueing for one support channel: Erlang C (M/M/c) and Erlang A (M/M/c+M).
 
-These are the oracles the simulated support desk is checked against (DESIGN §1.3, §4):
+These are the oracles the simulated support desk is checked against (docs/model.md §1.3, §4):
 with one channel, Poisson arrivals, exponential handling and exponential patience the
 desk is an M/M/c+M queue.
 
@@ -221,7 +221,7 @@ def erlang_c(
 
     Examples
     --------
-    DESIGN §4: 100 calls per 30 minutes, 180 s handle time, 14 agents.
+    docs/model.md §4: 100 calls per 30 minutes, 180 s handle time, 14 agents.
 
     >>> m = erlang_c(200, 3, 14)
     >>> round(m.p_wait, 4), round(m.asa_seconds, 2), round(m.service_level, 4)
