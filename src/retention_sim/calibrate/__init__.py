@@ -1,7 +1,7 @@
 """From data to a scenario: fitted models to segments (the bridge), service effects by
 simulated moments, and holdout validation."""
 
-from .bridge import Calibration, calibrate_effects, observed_curve, scenario_from_fits, segment_from_fits
+from .bridge import scenario_from_fits, segment_from_fits
 from .holdout import (
     HoldoutValidation,
     conditional_expectations,
@@ -9,6 +9,7 @@ from .holdout import (
     tracking,
     validate_holdout,
 )
+from .moments import Calibration, calibrate_effects, observed_curve
 
 __all__ = ["Calibration", "HoldoutValidation", "calibrate_effects", "conditional_expectations",
            "holdout_metrics", "observed_curve", "scenario_from_fits", "segment_from_fits",
