@@ -46,6 +46,7 @@ from retention_sim.claims import (  # noqa: E402
 from retention_sim.cli import main  # noqa: E402
 from retention_sim.kernel.errors import InputError  # noqa: E402
 from retention_sim.scenario import dump_scenario  # noqa: E402
+from retention_sim.widgets import reichheld_panel  # noqa: E402
 
 Z99 = simultaneous_z(0.99)
 INPUT_DRIVEN = ("acquisition_cost_ratio", "tarp_silent_majority", "word_of_mouth_9_15",
@@ -350,6 +351,15 @@ def test_reichheld_figure_draws_the_curves_band_and_regions() -> None:
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "holds: r0 0.850–0.950" in labels and "published +25–85% (1990)" in labels
     plt.close(ax.figure)
+
+
+def test_headless_reichheld_panel_is_the_closed_form_grid() -> None:
+    grid = reichheld_panel(headless=True)
+    assert len(grid) == 15
+    np.testing.assert_allclose(grid["uplift"], profit_uplift(grid["retention"].to_numpy(), 0.05, 0.10,
+                                                             grid["margin_growth"].to_numpy()))
+    inside = (grid["retention"] >= grid["holds_from"] - 1e-12) & (grid["retention"] <= grid["holds_to"])
+    assert (grid["holds"] == inside).all()
 
 
 def test_cli_entry_with_knobs(capsys) -> None:

@@ -27,8 +27,9 @@ def plot_reichheld(gain: float = 0.05, discount: float = 0.10,
     """The CLV gain of the retention gain as a curve over the starting retention.
 
     One curve per yearly margin growth in ``growths`` (:func:`~.formulas.profit_uplift`), the
-    published band (+25–85%, 1990; up to +95%, 2000) shaded across, and under each curve the
-    starting retentions where it lies in +25–95% (:func:`~.formulas.holds_region`).  ``engine``
+    published band (+25–85%, 1990; up to +95%, 2000) shaded across, and along the bottom, in
+    each curve's colour, the starting retentions where it lies in +25–95%
+    (:func:`~.formulas.holds_region`).  ``engine``
     (a :func:`~.reichheld.reichheld_engine` table) adds the simulated constant-margin gains
     with their intervals; ``start`` marks a starting retention.
     """
@@ -46,7 +47,7 @@ def plot_reichheld(gain: float = 0.05, discount: float = 0.10,
         ax.plot(r0, profit_uplift(r0, gain, discount, g, relative), color=colour, label=label)
         region = holds_region(low, high00, gain, discount, g, relative)
         if region is not None:
-            ax.axvspan(*region, ymax=0.04 + 0.04 * i, color=colour, alpha=0.5,
+            ax.axvspan(*region, ymin=0.035 * i, ymax=0.035 * (i + 1), color=colour, alpha=0.6,
                        label=f"holds: r0 {region[0]:.3f}–{region[1]:.3f}")
     if engine is not None and len(engine):
         ax.errorbar(engine["r0"], engine["simulated"],
@@ -83,7 +84,7 @@ def plot_tarp_funnel(funnel: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
                                               part["ci_high"] - part["share"]],
                     fmt="none", color="black", capsize=3)
     published = funnel.drop_duplicates("stage").set_index("stage").loc[stages, "published"]
-    ax.scatter(x, published, marker="_", s=900, color="tab:red", zorder=3, label="TARP as quoted")
+    ax.hlines(published, x - 0.42, x + 0.42, color="tab:red", lw=2, zorder=3, label="TARP as quoted")
     ax.set_xticks(x, stages)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set(ylabel="share of customers with a problem", ylim=(0, 1.05),
