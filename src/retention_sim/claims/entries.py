@@ -145,15 +145,15 @@ def _claim(claim_id: str, name: str, *knobs: Knob) -> Callable[[Callable[..., di
     return register
 
 
-def entry(claim: str) -> Entry:
+def entry(claim_id: str) -> Entry:
     """The entry of a claim id (``"reichheld_sasser_1990"``) or short name (``"reichheld"``)."""
-    if claim in CLAIMS:
-        return CLAIMS[claim]
+    if claim_id in CLAIMS:
+        return CLAIMS[claim_id]
     for e in CLAIMS.values():
-        if e.name == claim:
+        if e.name == claim_id:
             return e
     choices = ", ".join(f"{e.name} ({e.id})" for e in CLAIMS.values())
-    raise invalid_parameter("claim", "reproduce", f"one of {choices}", claim)
+    raise invalid_parameter("claim_id", "reproduce", f"one of {choices}", claim_id)
 
 
 def _verdict(ok: bool) -> str:
@@ -560,12 +560,12 @@ def _reproduce(claim_id: str, fast: bool, seed: int, knobs: tuple[tuple[str, Any
     return {"id": claim_id, "name": e.name, "knobs": dict(knobs), "parts": [], **out}
 
 
-def reproduce(claim: str, fast: bool = False, seed: int = 0, **knobs: Any) -> dict[str, Any]:
+def reproduce(claim_id: str, fast: bool = False, seed: int = 0, **knobs: Any) -> dict[str, Any]:
     """Reproduce one claim under its knobs.
 
     Parameters
     ----------
-    claim : str
+    claim_id : str
         Claim id (``"reichheld_sasser_1990"``) or short name (``"reichheld"``).
     fast : bool
         Small simulations (seconds; for CI and notebooks).
@@ -586,7 +586,7 @@ def reproduce(claim: str, fast: bool = False, seed: int = 0, **knobs: Any) -> di
     InputError
         An unknown claim or knob, or a knob out of its range.
     """
-    e = entry(claim)
+    e = entry(claim_id)
     resolved = e.resolve(knobs)
     return dict(_reproduce(e.id, bool(fast), int(seed), tuple(resolved.items())))
 
