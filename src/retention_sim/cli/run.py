@@ -30,7 +30,8 @@ def register(sub: Any) -> None:
     p.add_argument("--workers", type=positive_int, default=None,
                    help="processes for replications (default: all CPUs)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.add_argument("--out", type=Path, help="write summary.json, periods.csv, customers.parquet")
+    p.add_argument("--out", type=Path, help="write summary.json, periods.csv, customers.parquet"
+                   " (service on: contacts.parquet, problems.parquet)")
     p.set_defaults(handler=cmd_run)
 
     p = sub.add_parser("validate", help="check a scenario file (exit 0 or 2)",
