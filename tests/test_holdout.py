@@ -154,9 +154,9 @@ def test_bad_inputs_are_input_errors(bgnbd: HoldoutValidation) -> None:
         tracking(tx, "1996-01-01", bgnbd.model, simulate=False)
     with pytest.raises(InputError, match="calibration_end"):
         tracking(tx, END, bgnbd.model, simulate=False)
-    with pytest.raises(InputError, match="fitted BGNBD or ParetoNBD"):
+    with pytest.raises(InputError, match="fitted BGNBD, MBGNBD or ParetoNBD"):
         tracking(tx, CDNOW_CALIBRATION_END, GammaGamma(), simulate=False)
-    with pytest.raises(InputError, match="fitted BGNBD or ParetoNBD"):
+    with pytest.raises(InputError, match="fitted BGNBD, MBGNBD or ParetoNBD"):
         tracking(tx, CDNOW_CALIBRATION_END, BGNBD(), simulate=False)
     with pytest.raises(InputError, match="time_unit"):
         tracking(tx, CDNOW_CALIBRATION_END, bgnbd.model, time_unit="fortnight")

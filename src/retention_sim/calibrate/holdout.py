@@ -42,7 +42,7 @@ import pandas as pd
 
 from ..data.readers import calibration_holdout_split, read_transactions
 from ..experiment import executor_for, run
-from ..fit import BGNBD, ParetoNBD
+from ..fit import BGNBD, MBGNBD, ParetoNBD
 from ..kernel.errors import InputError
 from ..kernel.seeds import child_seed
 from ..kernel.stats import z_value
@@ -57,7 +57,7 @@ _PERIODS = ("week", "month", "quarter", "year")  # engine reporting periods
 
 def _check_model(model: Any) -> BGNBD | ParetoNBD:
     if not isinstance(model, BGNBD | ParetoNBD) or not model.params_:
-        raise InputError("The 'model' parameter must be a fitted BGNBD or ParetoNBD "
+        raise InputError("The 'model' parameter must be a fitted BGNBD, MBGNBD or ParetoNBD "
                          f"(retention_sim.fit). Got {model!r}.")
     return model
 
@@ -301,7 +301,7 @@ def validate_holdout(transactions: Any, calibration_end: Any,
     ----------
     transactions, calibration_end, observation_end, time_unit
         As in :func:`tracking`.
-    model : {"bgnbd", "paretonbd"} or fitted BGNBD / ParetoNBD, default "bgnbd"
+    model : {"bgnbd", "mbgnbd", "paretonbd"} or fitted BGNBD / MBGNBD / ParetoNBD
         A name fits that model on the calibration period; a fitted model is used as is.
     simulate, replications, seed, workers
         The simulated tracking series (see :func:`tracking`).
@@ -316,10 +316,10 @@ def validate_holdout(transactions: Any, calibration_end: Any,
     split = calibration_holdout_split(tx, calibration_end=calibration_end,
                                       observation_end=observation_end, time_unit=time_unit)
     if isinstance(model, str):
-        fitters = {"bgnbd": BGNBD, "paretonbd": ParetoNBD}
+        fitters = {"bgnbd": BGNBD, "mbgnbd": MBGNBD, "paretonbd": ParetoNBD}
         if model not in fitters:
-            raise InputError(f"The 'model' parameter must be 'bgnbd', 'paretonbd' or a fitted "
-                             f"model. Got {model!r}.")
+            raise InputError(f"The 'model' parameter must be 'bgnbd', 'mbgnbd', 'paretonbd' or "
+                             f"a fitted model. Got {model!r}.")
         model = fitters[model]().fit(split)
     table = tracking(tx, calibration_end, model, observation_end=observation_end,
                      time_unit=time_unit, simulate=simulate, replications=replications,
