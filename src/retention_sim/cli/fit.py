@@ -70,8 +70,10 @@ def cmd_fit(args: argparse.Namespace) -> int:
         _print_comparison(args, model, found)
         return 0
     unit = payload.get("time_unit")
+    unit_text = ("no time unit (spend per purchase)" if payload["model"] == "gammagamma"
+                 else f"time unit {unit or 'unknown'}")
     print(f"{payload['model']} fitted to {args.data}" + (f" (read as {found})" if found else "")
-          + f": n = {payload['n']}; time unit {unit or 'unknown'}")
+          + f": n = {payload['n']}; {unit_text}")
     if isinstance(model, KaplanMeier):
         _print_km(model)
     else:

@@ -38,8 +38,9 @@ from ..kernel.errors import ConvergenceError, InputError, NotFittedError
 from ..kernel.stats import z_value
 from ..kernel.units import UNIT_DAYS
 
-__all__ = ["ParametricFitter", "check_rfm_identified", "compress_rows", "pilot_rows", "rfm_arrays",
-           "hyp2f1", "Data", "ArrayLike", "check_time_unit", "frame_time_unit",
+__all__ = ["ParametricFitter", "check_rfm_identified", "check_observation_window",
+           "compress_rows", "pilot_rows", "rfm_arrays", "hyp2f1", "Data", "ArrayLike",
+           "check_time_unit", "frame_time_unit",
            "BOUNDARY_FACTOR", "FLAT_LOG_SE"]
 
 BOUNDARY_FACTOR = 1e6
@@ -193,19 +194,30 @@ def check_rfm_identified(x: np.ndarray, t: np.ndarray, owner: str) -> None:
     ConvergenceError
         Every customer's observation window T is 0, or nobody made a repeat purchase.
     """
-    if not np.any(t > 0):
-        raise ConvergenceError(
-            f"{owner}: every customer's observation window T is 0 (all purchases fall on the "
-            "last date in the data), so the data say nothing about purchase rates or dropout; "
-            "state a later end of observation (--observation-end DATE on the command line, "
-            "observation_end= in Python)",
-            ["the end of observation is the last date in the file unless you state it"])
+    check_observation_window(t, owner)
     if not np.any(x > 0):
         raise ConvergenceError(
             f"{owner}: no customer made a repeat purchase (every frequency is 0), so the "
             "data cannot separate purchase rates from dropout",
             ["frequency counts repeat purchases only (the first purchase is excluded)",
              "a longer observation window gives customers time to buy again"])
+
+
+def check_observation_window(t: np.ndarray, owner: str) -> None:
+    """Refuse data in which every customer's observation window T is 0.
+
+    Raises
+    ------
+    ConvergenceError
+        Saying how to state a later end of observation.
+    """
+    if not np.any(np.asarray(t) > 0):
+        raise ConvergenceError(
+            f"{owner}: every customer's observation window T is 0 (all purchases fall on the "
+            "last date in the data), so the data say nothing about purchase rates or dropout; "
+            "state a later end of observation (--observation-end DATE on the command line, "
+            "observation_end= in Python)",
+            ["the end of observation is the last date in the file unless you state it"])
 
 
 class ParametricFitter:
@@ -474,6 +486,8 @@ class ParametricFitter:
         if ok and np.any(np.abs(res.x) > bound):
             self._raise_boundary(res.x, log_scale, bound)
         if not ok or not (res.success or small_grad):
+            if ok:  # a flat or wrongly curved likelihood there explains the failure best
+                self._covariance(np.exp(res.x + log_scale), data)
             values = ", ".join(f"{k}={v:.4g}" for k, v in
                                zip(self.param_names, np.exp(res.x + log_scale), strict=True))
             raise ConvergenceError(
@@ -589,9 +603,9 @@ class ParametricFitter:
                if not np.all(np.isfinite(row))]
         if bad:
             raise ConvergenceError(
-                f"{self.label} stopped at {values}, but the likelihood is not finite near the "
-                f"estimate of {', '.join(bad)} (its Hessian cannot be computed), so no standard "
-                f"error can be given; the data lack {self._lacking(bad)}", hints)
+                f"{self.label}: {_are(bad)} not identified by these data: the likelihood is "
+                f"not finite near the estimates (stopped at {values}), so no standard error "
+                f"can be given; the data lack {self._lacking(bad)}", hints)
         eigval, eigvec = np.linalg.eigh(hess)
         top = max(float(np.max(np.abs(eigval))), 1e-300)
         weak = eigval <= 1e-10 * top
@@ -599,20 +613,18 @@ class ParametricFitter:
             vec = np.abs(eigvec[:, weak]).max(axis=1)
             names = [k for k, v in zip(self.param_names, vec, strict=True) if v > 0.3]
             raise ConvergenceError(
-                f"{self.label} stopped at {values}, but the likelihood is flat or curved the "
-                f"wrong way in {', '.join(names)} there (the Hessian is not positive definite), "
-                f"so the data do not identify {'it' if len(names) == 1 else 'them'}; the data "
-                f"lack {self._lacking(names)}", hints)
+                f"{self.label}: {_are(names)} not identified by these data: the likelihood is "
+                f"flat or curved the wrong way at the estimates (the Hessian is not positive "
+                f"definite; stopped at {values}); the data lack {self._lacking(names)}", hints)
         cov_log = (eigvec / eigval) @ eigvec.T
         se_log = np.sqrt(np.diag(cov_log))
         flat = [k for k, s in zip(self.param_names, se_log, strict=True) if s > FLAT_LOG_SE]
         if flat:
             raise ConvergenceError(
-                f"{self.label} stopped at {values}, but the likelihood is nearly flat in "
-                f"{', '.join(flat)} (the 95% interval spans more than a factor "
-                f"{math.exp(2 * 1.96 * FLAT_LOG_SE):.0e}), so the data do not identify "
-                f"{'it' if len(flat) == 1 else 'them'}; the data lack {self._lacking(flat)}",
-                hints)
+                f"{self.label}: {_are(flat)} not identified by these data: the likelihood is "
+                f"nearly flat in {'it' if len(flat) == 1 else 'them'} (a 95% interval would "
+                f"span more than a factor {math.exp(2 * 1.96 * FLAT_LOG_SE):.0e}; stopped at "
+                f"{values}); the data lack {self._lacking(flat)}", hints)
         return cov_log * np.outer(theta, theta)
 
     # ------------------------------------------------------------------ outputs
@@ -675,6 +687,10 @@ class ParametricFitter:
         values = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
         unit = f", time unit {self.time_unit_}" if self.time_unit_ else ""
         return f"<{type(self).__name__}: fitted on {self.n_} ({values}){unit}>"
+
+
+def _are(names: list[str]) -> str:
+    return f"{names[0]} is" if len(names) == 1 else f"{', '.join(names)} are"
 
 
 def _plain(value: float | None) -> float | None:

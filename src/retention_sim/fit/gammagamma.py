@@ -20,7 +20,14 @@ import pandas as pd
 from scipy.special import digamma, gammaln
 
 from ..kernel.errors import ConvergenceError, DataWarning, InputError
-from .base import ArrayLike, Data, ParametricFitter, compress_rows, pilot_rows
+from .base import (
+    ArrayLike,
+    Data,
+    ParametricFitter,
+    check_observation_window,
+    compress_rows,
+    pilot_rows,
+)
 
 __all__ = ["GammaGamma", "CORRELATION_WARNING"]
 
@@ -107,6 +114,8 @@ class GammaGamma(ParametricFitter):
         gamma times c), so spend of any size fits (docs/model.md §5.3).
         """
         x, m = self._arrays(frequency, monetary_value)
+        if isinstance(frequency, pd.DataFrame) and "T" in frequency.columns:
+            check_observation_window(frequency["T"].to_numpy(dtype=float), self.label)
         keep = x > 0
         if np.count_nonzero(keep) < 2:
             raise ConvergenceError(
