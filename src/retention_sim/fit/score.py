@@ -248,6 +248,9 @@ def score_customers(transaction_model: Any, customers: pd.DataFrame, *, horizon:
                       "draws from the fits' covariance (log scale), seeded")
             _bootstrap(out, totals, parts, theta, cov_t, row_of, pair_of, spend, cov_s, x, m,
                        margin, level, draws, seed)
+    order = [c for c in ("customer_id",) if c in out] + [
+        c for name in names for c in (name, f"{name}_low", f"{name}_high") if c in out]
+    out = out[order]
     out.attrs = {"method": method, "horizon": horizon_text, "unit": unit or model.time_unit_,
                  "annual_discount_rate": annual_discount_rate, "margin": margin,
                  "discount_period": discount_period, "totals": totals}
