@@ -51,13 +51,13 @@ FLAT_LOG_SE = 5.0
 would span a factor of more than e^(2 x 1.96 x 5), about 3e8)."""
 
 
-def check_time_unit(unit: object, owner: str, allowed: tuple[str, ...] = tuple(UNIT_DAYS)
-                    ) -> str | None:
-    """``unit`` if it is None or one of ``allowed`` (InputError otherwise)."""
+def check_time_unit(unit: object, owner: str, allowed: tuple[str, ...] = tuple(UNIT_DAYS),
+                    name: str = "time_unit") -> str | None:
+    """``unit`` if it is None or one of ``allowed`` (InputError naming ``name`` otherwise)."""
     if unit is None:
         return None
     if not isinstance(unit, str) or unit not in allowed:
-        raise InputError(f"The 'time_unit' parameter of {owner} must be one of "
+        raise InputError(f"The {name!r} parameter of {owner} must be one of "
                          f"{', '.join(allowed)} (or None when unknown). Got {unit!r}.")
     return unit
 
@@ -397,7 +397,7 @@ class ParametricFitter:
         t = np.asarray(t, dtype=float)
         if unit is None:
             return t
-        check_time_unit(unit, f"{type(self).__name__}.horizon")
+        check_time_unit(unit, f"{type(self).__name__}.horizon", name="unit")
         if self.time_unit_ is None:
             raise InputError(f"{self.label} has no time unit (it was fitted on data whose unit "
                              f"was not stated), so a horizon in {unit}s cannot be converted; "

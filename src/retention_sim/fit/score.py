@@ -169,7 +169,7 @@ def score_customers(transaction_model: Any, customers: pd.DataFrame, *, horizon:
     if not (0 < level < 1) or not (annual_discount_rate > -1) or not (margin >= 0):
         raise InputError("score_customers needs 0 < level < 1, annual_discount_rate > -1 and "
                          f"margin >= 0. Got {level!r}, {annual_discount_rate!r}, {margin!r}.")
-    check_time_unit(discount_period, "score_customers")
+    check_time_unit(discount_period, "score_customers", name="discount_period")
     h = float(model.horizon(horizon, unit))
     if not isinstance(customers, pd.DataFrame):
         raise InputError("The 'customers' parameter of score_customers must be an RFM frame "
