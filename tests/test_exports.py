@@ -222,3 +222,10 @@ def test_online_retail_export_on_the_command_line(retail: tuple[Path, dict], cap
     fitted = fit_file("gammagamma", path, columns=RETAIL_MAP, returns="net",
                       observation_end=str(END.date()))
     assert fitted.read_report_.without_customer == counts["missing"]
+
+
+def test_net_keeps_zero_value_purchases_without_returns(tmp_path: Path) -> None:
+    path = write(tmp_path, "customer_id,date,amount\nc1,2011-03-01,0\nc1,2011-03-02,4\n"
+                           "c1,2011-03-02,-1\n")
+    net = read_transactions(path, returns="net")
+    assert net["amount"].tolist() == [0.0, 3.0]  # a free purchase is still a purchase

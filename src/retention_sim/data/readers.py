@@ -376,11 +376,12 @@ def _apply_returns(out: pd.DataFrame, df: pd.DataFrame, back: np.ndarray, value:
     report.returns_netted = int((back & row_has_buy).sum())
     netted_days = (returned < 0) & has_buy
     report.days_cancelled = int((netted_days & (net <= 0)).sum())
-    keep = ~back & (row_net > 0)
+    row_returned = returned.reindex(key).to_numpy() < 0
+    keep = ~back & ((row_net > 0) | ~row_returned)  # only returns cancel a day out
     result = out[keep].copy()
     if "amount" in result.columns:
-        share = np.where(row_bought[keep] > 0, row_net[keep] / np.where(
-            row_bought[keep] > 0, row_bought[keep], 1.0), 1.0)
+        netted = row_returned[keep] & (row_bought[keep] > 0)
+        share = np.where(netted, row_net[keep] / np.where(netted, row_bought[keep], 1.0), 1.0)
         result["amount"] = result["amount"].to_numpy() * share
     return result
 
