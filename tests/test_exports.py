@@ -15,7 +15,7 @@ from conftest import simultaneous_z
 from retention_sim.cli import main
 from retention_sim.data import read_transactions, summarise_transactions
 from retention_sim.fit import BGNBD, GammaGamma, fit_file
-from retention_sim.kernel.errors import InputError
+from retention_sim.kernel.errors import DataWarning, InputError
 
 RETAIL_MAP = ("customer_id=CustomerID,date=InvoiceDate,quantity=Quantity,"
               "unit_price=UnitPrice,invoice=InvoiceNo")
@@ -67,13 +67,15 @@ def test_us_and_day_first_dates(tmp_path: Path) -> None:
 def test_missing_and_float_ids(tmp_path: Path) -> None:
     path = write(tmp_path, "CustomerID,InvoiceDate,amount\n12346.0,2011-01-18,7\n,2011-01-18,3\n"
                            "12346,2011-02-01,4\n00042,2011-01-19,5\n42,2011-01-20,1\nnan,2011-01-21,2\n")
-    tx = read_transactions(path)  # CustomerID and InvoiceDate are recognised export names
+    with pytest.warns(DataWarning, match="dropped 2 of 6 rows without a customer id"):
+        tx = read_transactions(path)  # CustomerID and InvoiceDate: recognised export names
     assert tx["customer_id"].tolist() == ["12346", "12346", "00042", "42"]
     assert tx["source_row"].tolist() == [1, 3, 4, 5]  # rows of the file, for messages
     report = tx.attrs["report"]
     assert report.rows == 6 and report.without_customer == 2 and report.kept == 4
     assert report.lines() == ["dropped 2 of 6 rows without a customer id"]
-    rfm = summarise_transactions(path)
+    with pytest.warns(DataWarning):
+        rfm = summarise_transactions(path)
     assert rfm.attrs["report"].without_customer == 2
     assert rfm.set_index("customer_id")["frequency"].to_dict() == {"00042": 0, "12346": 1,
                                                                    "42": 0}
@@ -182,7 +184,8 @@ def retail(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
 
 def test_online_retail_export_recovers_the_truth(retail: tuple[Path, dict]) -> None:
     path, counts = retail
-    tx = read_transactions(path, columns=RETAIL_MAP, returns="net")
+    with pytest.warns(DataWarning, match=f"dropped {counts['missing']:,} of"):
+        tx = read_transactions(path, columns=RETAIL_MAP, returns="net")
     report = tx.attrs["report"]
     assert report.without_customer == counts["missing"]
     assert report.returns_netted == counts["netted"]
@@ -219,8 +222,9 @@ def test_online_retail_export_on_the_command_line(retail: tuple[Path, dict], cap
     assert main(["fit", "bgnbd", str(path), "--columns", RETAIL_MAP]) == 2
     err = capsys.readouterr().err
     assert "on invoice 'C" in err and "--returns drop|net" in err and "(line " in err
-    fitted = fit_file("gammagamma", path, columns=RETAIL_MAP, returns="net",
-                      observation_end=str(END.date()))
+    with pytest.warns(DataWarning, match="without a customer id"):
+        fitted = fit_file("gammagamma", path, columns=RETAIL_MAP, returns="net",
+                          observation_end=str(END.date()))
     assert fitted.read_report_.without_customer == counts["missing"]
 
 

@@ -113,14 +113,17 @@ def _plot(args: argparse.Namespace, model: Any) -> None:
     from ..data import read_subscriptions, subscription_durations
     from ..fit import SBG, KaplanMeier
     from ..kernel.atomic import atomic_write
-    from ..kernel.errors import InputError
+    from ..kernel.errors import DataWarning, InputError
     from ..plots import plot_survival
 
     if args.model not in ("sbg", "km") or model.input_format_ != "subscriptions":
         raise InputError("--plot draws sbg or km fitted to a subscription table.")
-    subs = read_subscriptions(args.data, period=args.time_unit or "month",
-                              observation_end=args.observation_end,
-                              **{k: v for k, v in reader_options(args).items() if k != "returns"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)  # reported when the fit read it
+        subs = read_subscriptions(args.data, period=args.time_unit or "month",
+                                  observation_end=args.observation_end,
+                                  **{k: v for k, v in reader_options(args).items()
+                                     if k != "returns"})
     km = KaplanMeier().fit(subscription_durations(subs), conf_type=args.conf_type)
     sbg = model if isinstance(model, SBG) else None
     fig, ax = plt.subplots(figsize=(7, 4.5))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +42,12 @@ def register(sub: Any) -> None:
 def cmd_holdout(args: argparse.Namespace) -> int:
     from ..calibrate import validate_holdout
     from ..data import read_transactions
+    from ..kernel.errors import DataWarning
 
-    tx = read_transactions(args.data, observation_end=args.observation_end,
-                           **reader_options(args))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)  # the report is printed below
+        tx = read_transactions(args.data, observation_end=args.observation_end,
+                               **reader_options(args))
     print_report(tx.attrs["report"])
     check = validate_holdout(tx, args.split, args.model, observation_end=args.observation_end,
                              time_unit=args.time_unit, simulate=args.simulate,

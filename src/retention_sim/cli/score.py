@@ -101,7 +101,9 @@ def cmd_score(args: argparse.Namespace) -> int:
         if unit is None and model is not None:
             raise InputError(f"{args.model}: the model has no time unit, so the log cannot be "
                              "summarised in it; refit with --time-unit.")
-        tx = read_transactions(args.data, observation_end=args.observation_end, **options)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataWarning)  # the report is printed below
+            tx = read_transactions(args.data, observation_end=args.observation_end, **options)
         report = tx.attrs["report"]
         rfm = summarise_transactions(tx, observation_end=args.observation_end,
                                      time_unit=unit or "week")

@@ -20,6 +20,7 @@ The pieces :func:`retention_sim.data.read_transactions` and
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,10 +29,10 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.api import guess_datetime_format
 
-from ..kernel.errors import InputError
+from ..kernel.errors import DataWarning, InputError
 
 __all__ = ["parse_column_map", "parse_dates", "normalise_ids", "ReadReport", "where",
-           "RETURNS"]
+           "warn_dropped", "RETURNS"]
 
 RETURNS = ("refuse", "drop", "net")
 """Returns policies for negative or cancelled lines (see read_transactions)."""
@@ -117,6 +118,13 @@ def normalise_ids(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
     missing = (raw.isna() | text.str.lower().isin(["", "nan", "none", "null", "na"])).to_numpy()
     text = text.str.replace(_FLOAT_ID, r"\1", regex=True)
     return text.astype(object), missing
+
+
+def warn_dropped(report: ReadReport, source: str | None) -> None:
+    """Say (DataWarning) that rows without a customer id were dropped: never silently."""
+    where_ = f"{source}: " if source else ""
+    warnings.warn(f"{where_}dropped {report.without_customer:,} of {report.rows:,} rows without "
+                  "a customer id", DataWarning, stacklevel=3)
 
 
 def _split_offsets(text: pd.Series) -> tuple[pd.Series, np.ndarray]:

@@ -36,7 +36,15 @@ import pyarrow.compute as pc
 
 from ..kernel.errors import InputError
 from ..kernel.units import unit_days
-from .parsing import RETURNS, ReadReport, normalise_ids, parse_column_map, parse_dates, where
+from .parsing import (
+    RETURNS,
+    ReadReport,
+    normalise_ids,
+    parse_column_map,
+    parse_dates,
+    warn_dropped,
+    where,
+)
 
 __all__ = [
     "read_transactions", "summarise_transactions",
@@ -296,6 +304,8 @@ def read_transactions(data: PathOrFrame, *, observation_end: str | pd.Timestamp 
                          "transaction needs a customer id (name the column with "
                          "columns='customer_id=...').", source)
     report.without_customer = int(no_id.sum())
+    if report.without_customer:
+        warn_dropped(report, source)
     df = df[~no_id].assign(customer_id=ids[~no_id])
     rows = df.index.to_numpy()
     dates = parse_dates(df["date"], column=_col(df, "date"), source=source,

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..kernel.errors import InputError
-from .parsing import ReadReport, normalise_ids, parse_column_map, parse_dates
+from .parsing import ReadReport, normalise_ids, parse_column_map, parse_dates, warn_dropped
 from .readers import _col, _load, _where
 
 __all__ = ["read_subscriptions", "subscription_survivors", "subscription_durations",
@@ -108,6 +108,8 @@ def read_subscriptions(data: PathOrFrame, *, period: str = "month",
     report = ReadReport(source=source, rows=len(df))
     ids, no_id = normalise_ids(df["customer_id"])
     report.without_customer = int(no_id.sum())
+    if report.without_customer and not no_id.all():
+        warn_dropped(report, source)
     if no_id.all():
         raise InputError(f"column {_col(df, 'customer_id')!r}: every row is empty; each "
                          "subscription needs a customer id.", source)
