@@ -217,3 +217,15 @@ def test_cli_fit_sbg_by_cohort_and_by_plan(capsys, tmp_path: Path) -> None:
     assert "at_risk" in out and "survival" in out and "median" in out
     assert main(["fit", "sbg", str(path), "--cohort", "region"]) == 2
     assert "no column 'region'" in capsys.readouterr().err
+
+
+def test_survivor_file_grouped_by_another_column(tmp_path: Path) -> None:
+    table = load_fader_hardie_survivors()
+    table["segment"] = np.where(table["cohort"] == "regular", "retail", "business")
+    table["cohort"] = "2007"  # one start cohort per segment
+    path = tmp_path / "segments.csv"
+    table.to_csv(path, index=False)
+    cmp = fit_file("sbg", path, cohort="segment", time_unit="year")
+    assert set(cmp.fits) == {"retail", "business"}
+    assert cmp.fits["retail"].params_["alpha"] == pytest.approx(0.704, abs=5e-4)
+    assert cmp.pooled.time_unit_ == "year" and cmp.p_value < 1e-6

@@ -245,13 +245,15 @@ def _fit(model: str, fmt: str, file: Path, time_unit: str | None,
                          "beta for all); cohort= (--cohort plan, ...) compares groups")
         return fitted, report, notes
     if model == "sbg":
+        if cohort is not None and cohort.lower() != "cohort":
+            raw = pd.read_csv(file, dtype=str)
+            if cohort not in raw.columns:
+                raise InputError(f"no column {cohort!r} to group cohorts by; the file has "
+                                 f"{', '.join(map(str, raw.columns))}.")
+            return compare_cohorts(raw, by=cohort, period=time_unit), None, notes
         table = read_survivors(file)
         table.attrs["time_unit"] = time_unit
         if cohort is not None:
-            raw = pd.read_csv(file, dtype=str)
-            if cohort not in raw.columns and cohort.lower() != "cohort":
-                raise InputError(f"no column {cohort!r} to group cohorts by; the file has "
-                                 f"{', '.join(map(str, raw.columns))}.")
             return compare_cohorts(table, by="cohort", period=time_unit), None, notes
         fitted = SBG().fit(table, period=time_unit)
         if len(fitted.cohorts_) > 1:
