@@ -114,9 +114,12 @@ def test_claims_json_has_every_entry(capsys) -> None:
 
 
 def test_fit_json_reproduces_published_bgnbd(root, capsys) -> None:
-    assert main(["fit", "bgnbd", str(DATA_DIR / "cdnow_customers_summary.csv"), "--json"]) == 0
+    assert main(["fit", "bgnbd", str(DATA_DIR / "cdnow_customers_summary.csv"), "--json",
+                 "--time-unit", "week"]) == 0
     payload = json.loads(capsys.readouterr().out)
-    assert set(payload) == {"model", "n", "params", "se", "log_likelihood"}
+    assert set(payload) == {"model", "n", "time_unit", "params", "se", "covariance",
+                            "log_likelihood", "diagnostics", "warnings"}
+    assert payload["time_unit"] == "week"
     assert payload["n"] == 2357
     published = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}  # Fader, Hardie & Lee 2005
     for name, value in published.items():
