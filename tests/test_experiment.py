@@ -113,7 +113,7 @@ def test_common_random_numbers_halve_the_interval() -> None:
     ("replications: 2\nlhs: {samples: 4, ranges: {economics.gross_margin: [0.9, 0.5]}}\n",
      "low < high"),
     ("replications: 2\ngrid:\n  economics.gross_margin: [0.5, 1.5]\n",
-     "economics.gross_margin must be less than or equal to 1. Got 1.5."),
+     "economics.gross_margin must be a finite number in [0, 1]. Got 1.5."),
     ("replications: 2\n", "exactly one of 'grid' or 'lhs'"),
     ("replicatons: 2\ngrid:\n  economics.gross_margin: [0.5]\n", "replicatons"),
 ])

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 from collections.abc import Callable
 from concurrent.futures import Executor
 from pathlib import Path
@@ -31,12 +32,13 @@ from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from ..kernel.atomic import atomic_write, atomic_write_text
-from ..kernel.errors import InputError
-from ..scenario import ScenarioConfig, apply_overrides, load_scenario, scenario_from_dict
+from ..kernel.errors import InputError, elide
+from ..kernel.model import Section, describe_validation_error
+from ..scenario import ScenarioConfig, apply_overrides, scenario_from_dict
+from ..scenario.load import read_yaml
 from .executors import executor_for, map_tasks
 from .replications import summary_task
 
@@ -45,8 +47,11 @@ __all__ = ["SweepSpec", "load_sweep", "sweep_points", "run_sweep", "task_key"]
 ENGINE_VERSION = "1"
 
 
-class _LHS(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+#: most tasks (points × replications) a sweep may have
+MAX_SWEEP_TASKS = 1_000_000
+
+
+class _LHS(Section):
     samples: Annotated[int, Field(ge=1, le=100_000)]
     ranges: dict[str, tuple[int | float, int | float]]
 
@@ -56,19 +61,18 @@ class _LHS(BaseModel):
             raise ValueError("lhs.ranges is empty; give at least one path: [low, high]")
         for path, (lo, hi) in self.ranges.items():
             if not lo < hi:
-                raise ValueError(f"lhs.ranges.{path} must be [low, high] with low < high; "
-                                 f"got [{lo:g}, {hi:g}]")
+                raise ValueError(f"lhs.ranges.{elide(path, 100)} must be [low, high] with "
+                                 f"low < high; got [{lo:g}, {hi:g}]")
         return self
 
 
-class SweepSpec(BaseModel):
+class SweepSpec(Section):
     """A validated sweep file."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    base: str
-    seed: Annotated[int, Field(ge=0)] = 0
+    base: Annotated[str, Field(min_length=1)]
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
     replications: Annotated[int, Field(ge=1, le=10_000)] = 5
-    warmup_periods: Annotated[int, Field(ge=0)] = 0
+    warmup_periods: Annotated[int, Field(ge=0, le=100_000)] = 0
     set: tuple[str, ...] = ()
     grid: dict[str, tuple[Any, ...]] | None = None
     lhs: _LHS | None = None
@@ -82,7 +86,15 @@ class SweepSpec(BaseModel):
                 raise ValueError("grid is empty; give at least one path: [values]")
             empty = [p for p, v in self.grid.items() if len(v) == 0]
             if empty:
-                raise ValueError(f"grid.{empty[0]} has no values")
+                raise ValueError(f"grid.{elide(empty[0], 100)} has no values")
+            points = math.prod(len(v) for v in self.grid.values())
+        else:
+            assert self.lhs is not None
+            points = self.lhs.samples
+        if points * self.replications > MAX_SWEEP_TASKS:
+            raise ValueError(f"the design has {points:,} points x {self.replications:,} "
+                             f"replications = {points * self.replications:,} tasks; at most "
+                             f"{MAX_SWEEP_TASKS:,} are allowed")
         return self
 
 
@@ -90,38 +102,50 @@ def load_sweep(path: str | Path) -> tuple[SweepSpec, dict[str, Any]]:
     """Read and validate a sweep file; return the spec and the base scenario's raw data.
 
     Every point is validated here, so a bad path or value fails before anything runs.
+    An error is blamed on the file that holds it: the sweep file for its own keys, its
+    ``set`` list and its points (with the allowed keys for a misspelt path), the base
+    scenario's file for a fault of the base itself.
     """
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("file not found", str(path)) from None
-    except yaml.YAMLError as exc:
-        raise InputError(f"not valid YAML ({exc})", str(path)) from None
+    source = str(path)
+    data = read_yaml(path, "a YAML sweep file (base, replications, grid or lhs)")
     if not isinstance(data, dict):
-        raise InputError("a sweep file must be a YAML mapping (base, replications, grid or lhs)",
-                         str(path))
+        kind = "empty" if data is None else type(data).__name__
+        raise InputError("a sweep file must be a YAML mapping of keys to values (base, "
+                         f"replications, grid or lhs); got {kind}", source)
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as exc:
-        msgs = []
-        for e in exc.errors(include_url=False):
-            loc = ".".join(str(p) for p in e["loc"])
-            msg = str(e["msg"]).replace("Value error, ", "").replace("Input should be", "must be")
-            msgs.append(f"{loc + ': ' if loc else ''}{msg} (got {e.get('input')!r})")
-        raise InputError("; ".join(msgs), str(path)) from None
-    base_path = (path.parent / spec.base).resolve()
-    raw = yaml.safe_load(base_path.read_text(encoding="utf-8")) if base_path.is_file() else None
-    if raw is None:
-        raise InputError(f"base scenario {spec.base!r} not found next to the sweep file",
-                         str(path))
-    load_scenario(base_path, spec.set)  # the base itself must be valid
-    raw = apply_overrides(raw, spec.set)
+        raise InputError(describe_validation_error(exc, SweepSpec, "sweep"), source) from None
+    base_path = path.parent / spec.base
+    try:
+        raw = read_yaml(base_path, f"the base scenario named by sweep file {path.name}")
+    except InputError as exc:
+        raise InputError(f"base {elide(repr(spec.base), 120)}: {exc}", source) from None
+    if not isinstance(raw, dict):
+        kind = "empty" if raw is None else type(raw).__name__
+        raise InputError(f"a scenario must be a YAML mapping of keys to values; got {kind} "
+                         f"(the base scenario of sweep file {path})", str(base_path))
+    try:
+        scenario_from_dict(raw)
+    except InputError as exc:
+        base_error = exc
+    else:
+        base_error = None
+    try:
+        raw = apply_overrides(raw, spec.set)
+        scenario_from_dict(raw)
+    except InputError as exc:
+        if base_error is not None:
+            raise InputError(f"{base_error.detail} (the base scenario of sweep file {path})",
+                             str(base_path)) from None
+        raise InputError(f"set: {exc.detail}", source) from None
     for i, point in enumerate(sweep_points(spec)):
         try:
             point_scenario(raw, point)
         except InputError as exc:
-            raise InputError(f"point {i} {point}: {exc.detail}", str(path)) from None
+            raise InputError(f"point {i} {elide(repr(point), 160)}: {exc.detail}",
+                             source) from None
     return spec, raw
 
 
