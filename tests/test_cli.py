@@ -65,7 +65,7 @@ def test_run_json_and_out(root, tmp_path, capsys) -> None:
     assert set(npv) == {"mean", "ci_low", "ci_high"}
     assert npv["ci_low"] <= npv["mean"] <= npv["ci_high"]
     assert {p.name for p in out.iterdir()} == {"summary.json", "periods.csv", "customers.parquet",
-                                               "contacts.parquet"}
+                                               "contacts.parquet", "manifest.json"}
     assert json.loads((out / "summary.json").read_text()) == payload
 
 

@@ -78,7 +78,7 @@ def test_killed_sweep_resumes_without_recomputing(tmp_path) -> None:
     assert 3 <= len(before) < 12, "the sweep should have been killed part-way"
     assert not (out / "results.parquet").exists()
     resumed = run_sweep(sweep, out, workers=1)
-    assert resumed.attrs == {"computed": 12 - len(before), "reused": len(before)}
+    assert resumed.attrs == {"computed": 12 - len(before), "reused": len(before), "invalid": 0}
     after = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in tasks.glob("*.json")}
     assert all(after[name] == stamp for name, stamp in before.items())
     assert len(after) == 12 and not list(tasks.glob(".*tmp"))

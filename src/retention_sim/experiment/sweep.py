@@ -15,8 +15,12 @@ A sweep file (YAML)::
 Each task (point × replication) is written to ``OUT/tasks/`` the moment it finishes
 (write-then-rename), under a name made of the hash of the point's full scenario, the
 seed and the replication, so a sweep that is killed resumes where it stopped and a
-changed scenario is never mistaken for a finished one.  The tidy result, one row per
-point × replication × metric, goes to ``OUT/results.parquet``.
+changed scenario is never mistaken for a finished one.  A task file holds its identity
+(scenario hash, seed, replication, engine version) and every metric; one that does not
+match (truncated, empty, another task's) is moved to ``OUT/invalid-tasks/`` and computed
+again.  The tidy result, one row per point × replication × metric, goes to
+``OUT/results.parquet`` (checked against that count first), then ``OUT/summary.json``.
+A folder is used by one sweep at a time (a lock; a second is refused).
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ import hashlib
 import itertools
 import json
 import math
+import os
+import shutil
 from collections.abc import Callable
 from concurrent.futures import Executor
 from pathlib import Path
@@ -34,15 +40,18 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, ValidationError, model_validator
 
-from ..kernel.atomic import atomic_write, atomic_write_text
+from ..kernel.atomic import FolderLock, atomic_write, atomic_write_text, check_output_folder
 from ..kernel.errors import InputError, elide
 from ..kernel.model import Section, describe_validation_error
 from ..scenario import ScenarioConfig, apply_overrides, scenario_from_dict
 from ..scenario.load import read_yaml
+from .arguments import metric_names
+from .capacity import check_capacity
 from .executors import executor_for, map_tasks
 from .replications import summary_task
 
-__all__ = ["SweepSpec", "load_sweep", "sweep_points", "run_sweep", "task_key"]
+__all__ = ["SweepSpec", "load_sweep", "sweep_points", "run_sweep", "task_key", "read_task",
+           "task_record", "expected_metrics", "InvalidTask", "MAX_SWEEP_TASKS"]
 
 ENGINE_VERSION = "1"
 
@@ -186,50 +195,191 @@ def task_key(scenario: ScenarioConfig, seed: int, replication: int) -> str:
     return f"{hashlib.sha256(blob).hexdigest()[:20]}-r{replication:05d}"
 
 
+#: version of the task file layout (see :func:`read_task`)
+TASK_FORMAT = 1
+#: what a sweep folder may hold (anything else and the folder is not taken over)
+SWEEP_FILES = frozenset({"tasks", "invalid-tasks", "results.parquet", "summary.json"})
+
+
+class InvalidTask(Exception):
+    """A task file that does not parse or does not match the task schema."""
+
+
+def _structure(value: Any) -> Any:
+    """``value`` with every number blanked: what decides which metrics a run reports."""
+    if isinstance(value, dict):
+        return {k: _structure(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_structure(v) for v in value]
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return 0
+    return value
+
+
+def expected_metrics(scenarios: list[ScenarioConfig]) -> list[tuple[str, ...]]:
+    """The metric names each scenario's tasks must hold (one dry run per structure)."""
+    known: dict[str, tuple[str, ...]] = {}
+    out = []
+    for sc in scenarios:
+        key = json.dumps(_structure(sc.model_dump(mode="json")), sort_keys=True)
+        if key not in known:
+            known[key] = metric_names(sc)
+        out.append(known[key])
+    return out
+
+
+def task_record(key: str, seed: int, replication: int, metrics: dict[str, float]
+                ) -> dict[str, Any]:
+    """The content of a task file: its identity and every metric."""
+    return {"format": TASK_FORMAT, "engine": ENGINE_VERSION, "scenario": key.rsplit("-r", 1)[0],
+            "seed": seed, "replication": replication, "metrics": metrics}
+
+
+def read_task(path: Path, key: str, seed: int, replication: int, metrics: tuple[str, ...]
+              ) -> dict[str, float] | None:
+    """The metrics of the task file at ``path``; None when there is none.
+
+    Raises
+    ------
+    InvalidTask
+        The file cannot be read, is not a JSON object, belongs to another scenario, seed,
+        replication or engine version, or does not hold exactly ``metrics`` as numbers.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidTask(f"cannot be read ({type(exc).__name__})") from None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise InvalidTask("not JSON (empty or truncated?)") from None
+    if not isinstance(data, dict):
+        raise InvalidTask(f"a JSON {type(data).__name__}, not an object")
+    want = task_record(key, seed, replication, {})
+    for field in ("format", "engine", "scenario", "seed", "replication"):
+        if data.get(field) != want[field] or isinstance(data.get(field), bool):
+            raise InvalidTask(f"{field} is {elide(repr(data.get(field)), 60)}, expected "
+                              f"{want[field]!r}")
+    values = data.get("metrics")
+    if not isinstance(values, dict) or set(values) != set(metrics):
+        raise InvalidTask("does not hold every metric of the task")
+    out = {}
+    for name in metrics:
+        v = values[name]
+        if v is None:
+            v = math.nan
+        if not isinstance(v, int | float) or isinstance(v, bool):
+            raise InvalidTask(f"metric {name!r} is not a number")
+        out[name] = float(v)
+    return out
+
+
+def _is_sweep_folder(path: Path) -> bool:
+    names = {p.name for p in path.iterdir()}
+    return bool(names) and names <= SWEEP_FILES
+
+
+def _set_aside(path: Path, aside: Path) -> None:
+    aside.mkdir(exist_ok=True)
+    target = aside / path.name
+    n = 1
+    while target.exists():
+        target = aside / f"{path.stem}.{n}{path.suffix}"
+        n += 1
+    os.replace(path, target)
+
+
 def run_sweep(sweep_file: str | Path, out_dir: str | Path, *, executor: Executor | None = None,
-              workers: int | None = None, dask: str | None = None,
+              workers: int | None = None, dask: str | None = None, overwrite: bool = False,
               progress: Callable[[int], None] | None = None,
               on_total: Callable[[int], None] | None = None) -> pd.DataFrame:
     """Run (or resume) a sweep; return the tidy table also written to results.parquet.
 
     Columns: ``point``, one column per swept path, ``replication``, ``metric``, ``value``.
-    ``DataFrame.attrs`` holds ``computed`` and ``reused`` task counts.
+    ``DataFrame.attrs`` holds the ``computed``, ``reused`` and ``invalid`` task counts.
+
+    A task file is reused only if it matches the task's schema (:func:`read_task`); one
+    that does not (truncated, empty, another scenario's) is moved to
+    ``OUT/invalid-tasks/`` and computed again.  The table is checked against points ×
+    replications × metrics before it is written.  One sweep at a time may use a folder
+    (a second is refused); ``overwrite`` discards the folder's finished tasks.
+
+    Raises
+    ------
+    InputError
+        A bad sweep file or base scenario, an output folder that is a file, not
+        writable, busy or holding other files, or a job this machine cannot hold.
     """
     spec, raw = load_sweep(sweep_file)
     out = Path(out_dir)
+    check_output_folder(out, overwrite=overwrite, kind="sweep", reusable=_is_sweep_folder,
+                        replaceable=False)
     tasks_dir = out / "tasks"
     points = sweep_points(spec)
     scenarios = [point_scenario(raw, p) for p in points]
-    keys = [[task_key(sc, spec.seed, r) for r in range(spec.replications)] for sc in scenarios]
-    todo = [(i, r) for i in range(len(points)) for r in range(spec.replications)
-            if not (tasks_dir / f"{keys[i][r]}.json").is_file()]
     total = len(points) * spec.replications
-    if on_total:
-        on_total(total)
-    if progress and total - len(todo):
-        progress(total - len(todo))
-    tasks_dir.mkdir(parents=True, exist_ok=True)
+    check_capacity(scenarios, spec.replications, workers=workers, tasks=total, owner="sweep",
+                   external=executor is not None or dask is not None)
+    keys = [[task_key(sc, spec.seed, r) for r in range(spec.replications)] for sc in scenarios]
+    metrics = expected_metrics(scenarios)
+    with FolderLock(out):
+        if overwrite:
+            for name in ("tasks", "invalid-tasks"):
+                shutil.rmtree(out / name, ignore_errors=True)
+        tasks_dir.mkdir(parents=True, exist_ok=True)
+        for stale in tasks_dir.glob(".*.tmp"):  # left by a writer killed mid-write
+            stale.unlink(missing_ok=True)
+        todo, invalid = [], 0
+        for i in range(len(points)):
+            for r in range(spec.replications):
+                path = tasks_dir / f"{keys[i][r]}.json"
+                try:
+                    found = read_task(path, keys[i][r], spec.seed, r, metrics[i])
+                except InvalidTask:
+                    _set_aside(path, out / "invalid-tasks")
+                    invalid += 1
+                    found = None
+                if found is None:
+                    todo.append((i, r))
+        if on_total:
+            on_total(total)
+        if progress and total - len(todo):
+            progress(total - len(todo))
 
-    def done(k: int, metrics: dict[str, float]) -> None:
-        i, r = todo[k]
-        atomic_write_text(tasks_dir / f"{keys[i][r]}.json", json.dumps(metrics))
-        if progress:
-            progress(1)
+        def done(k: int, values: dict[str, float]) -> None:
+            i, r = todo[k]
+            record = task_record(keys[i][r], spec.seed, r, values)
+            atomic_write_text(tasks_dir / f"{keys[i][r]}.json", json.dumps(record))
+            if progress:
+                progress(1)
 
-    args = [(scenarios[i], spec.seed, r, spec.warmup_periods) for i, r in todo]
-    with executor_for(executor, workers, dask, tasks=len(args)) as ex:
-        map_tasks(summary_task, args, ex, done)
-    rows = []
-    for i, point in enumerate(points):
-        for r in range(spec.replications):
-            metrics = json.loads((tasks_dir / f"{keys[i][r]}.json").read_text())
-            for name, value in metrics.items():
-                rows.append({"point": i, **point, "replication": r, "metric": name,
-                             "value": value})
-    table = pd.DataFrame(rows)
-    table.attrs.update(computed=len(todo), reused=total - len(todo))
-    atomic_write(out / "results.parquet", lambda p: table.to_parquet(p, index=False))
-    summary = {"points": len(points), "replications": spec.replications, "tasks": total,
-               "computed": len(todo), "reused": total - len(todo)}
-    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2) + "\n")
+        args = [(scenarios[i], spec.seed, r, spec.warmup_periods) for i, r in todo]
+        with executor_for(executor, workers, dask, tasks=len(args)) as ex:
+            map_tasks(summary_task, args, ex, done)
+        rows = []
+        for i, point in enumerate(points):
+            for r in range(spec.replications):
+                try:
+                    values = read_task(tasks_dir / f"{keys[i][r]}.json", keys[i][r], spec.seed, r,
+                                       metrics[i])
+                except InvalidTask as exc:
+                    raise RuntimeError(f"task {keys[i][r]} was written invalid: {exc}") from None
+                if values is None:
+                    raise RuntimeError(f"task {keys[i][r]} is missing after the sweep")
+                for name, value in values.items():
+                    rows.append({"point": i, **point, "replication": r, "metric": name,
+                                 "value": value})
+        expected = sum(len(m) for m in metrics) * spec.replications
+        if len(rows) != expected:
+            raise RuntimeError(f"the sweep table has {len(rows)} rows; points x replications "
+                               f"x metrics = {expected}")
+        table = pd.DataFrame(rows)
+        table.attrs.update(computed=len(todo), reused=total - len(todo), invalid=invalid)
+        atomic_write(out / "results.parquet", lambda p: table.to_parquet(p, index=False))
+        summary = {"points": len(points), "replications": spec.replications, "tasks": total,
+                   "computed": len(todo), "reused": total - len(todo), "invalid": invalid,
+                   "rows": len(table)}
+        atomic_write_text(out / "summary.json", json.dumps(summary, indent=2) + "\n")
     return table

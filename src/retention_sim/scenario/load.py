@@ -12,6 +12,7 @@ suggest the closest valid one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -85,6 +86,13 @@ class _SafeLoader(yaml.SafeLoader):
                 raise _Refused(f"{_at(b)}: key {elide(repr(key), 80)} appears twice in the same "
                                f"mapping ({where}); keep one (the last would silently win)")
         return super().construct_mapping(node, deep=deep)
+
+
+# YAML 1.1 (PyYAML) reads 1e9 as a string; read it as the number it is (YAML 1.2)
+_SafeLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."))
 
 
 def _check_expansion(root: Any) -> None:
