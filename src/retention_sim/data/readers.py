@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
 
-from ..kernel.errors import InputError
+from ..kernel.errors import InputError, elide
+from ..kernel.files import check_input_file, utf8_error
 from ..kernel.units import unit_days
 
 __all__ = [
@@ -59,9 +59,7 @@ def _load(data: PathOrFrame, what: str, required: Sequence[str]) -> tuple[pd.Dat
         df, source = data.copy(), None
     else:
         source = str(data)
-        path = Path(data)
-        if not path.is_file():
-            raise InputError(f"no such file; expected a CSV {what} file.", source)
+        path = check_input_file(data, f"a CSV {what} file", empty_ok=True)
         if path.stat().st_size == 0:
             raise InputError(f"the file is empty; a {what} file needs a header line with "
                              f"columns {', '.join(required)} and data rows.", source)
@@ -70,8 +68,10 @@ def _load(data: PathOrFrame, what: str, required: Sequence[str]) -> tuple[pd.Dat
         except pd.errors.EmptyDataError:
             raise InputError(f"the file has no header; a {what} file needs columns "
                              f"{', '.join(required)}.", source) from None
-        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise InputError(f"not a readable CSV file ({exc}).", source) from None
+        except UnicodeDecodeError as exc:
+            raise utf8_error(path.read_bytes(), exc, source) from None
+        except pd.errors.ParserError as exc:
+            raise InputError(f"not a readable CSV file ({elide(str(exc), 200)}).", source) from None
     df.columns = [str(c).strip() for c in df.columns]
     df = df.rename(columns={c: _ALIASES.get(c.lower(), c) for c in df.columns
                             if _ALIASES.get(c.lower()) not in df.columns})
@@ -187,9 +187,17 @@ def read_transactions(data: PathOrFrame, *, observation_end: str | pd.Timestamp 
         raise InputError(f"{_where(i, 'customer_id', source)}: empty; every transaction "
                          "needs a customer id.", source)
     raw = df["date"]
-    dates = (pd.to_datetime(raw, errors="coerce") if pd.api.types.is_datetime64_any_dtype(raw)
-             else pd.to_datetime(raw.astype(str).str.strip(), errors="coerce",
-                                 format="ISO8601"))
+    try:
+        dates = (pd.to_datetime(raw, errors="coerce") if pd.api.types.is_datetime64_any_dtype(raw)
+                 else pd.to_datetime(raw.astype(str).str.strip(), errors="coerce",
+                                     format="ISO8601"))
+    except ValueError:  # time zones that differ between rows
+        zone = raw.astype(str).str.strip().str.extract(r"(Z|[+-]\d\d:?\d\d)$")[0].fillna("")
+        i = int(np.flatnonzero((zone != zone.iloc[0]).to_numpy())[0]) if (
+            zone != zone.iloc[0]).any() else 0
+        raise InputError(f"{_where(i, 'date', source)}: {_show(raw.iloc[i])} has the time zone "
+                         f"{zone.iloc[i] or 'none'} but row 1 has {zone.iloc[0] or 'none'}; give "
+                         "every date in one time zone (or none).", source) from None
     if dates.isna().any():
         i = int(np.flatnonzero(dates.isna().to_numpy())[0])
         raise InputError(f"{_where(i, 'date', source)}: cannot read {_show(raw.iloc[i])} as a "

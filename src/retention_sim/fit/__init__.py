@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..data.readers import (
@@ -31,9 +32,11 @@ from ..data.readers import (
     read_durations,
     read_rfm,
     read_survivors,
+    read_transactions,
     summarise_transactions,
 )
-from ..kernel.errors import InputError
+from ..kernel.errors import InputError, elide
+from ..kernel.files import check_input_file, utf8_error
 from .base import ParametricFitter
 from .bgbb import BGBB
 from .bgnbd import BGNBD
@@ -94,15 +97,15 @@ def fit_file(model: str, path: str | os.PathLike[str], *, time_unit: str = "week
     if model not in MODELS:
         raise InputError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}.")
     source = str(path)
-    file = Path(path)
-    if not file.is_file():
-        raise InputError("no such file.", source)
+    file = check_input_file(path, "a CSV data file", empty_ok=True)
     if file.stat().st_size == 0:
         raise InputError("the file is empty; expected a CSV file with a header line.", source)
     try:
         header = pd.read_csv(file, nrows=0)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(f"not a readable CSV file ({exc}).", source) from None
+    except UnicodeDecodeError as exc:
+        raise utf8_error(file.read_bytes(), exc, source) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(f"not a readable CSV file ({elide(str(exc), 200)}).", source) from None
     try:
         fmt = detect_format(header)
         if fmt not in _EXPECTS[model]:
@@ -131,5 +134,24 @@ def _fit(model: str, fmt: str, file: Path, time_unit: str, observation_end: str 
         if "monetary_value" not in rfm.columns:
             raise InputError("the Gamma-Gamma model needs spend: an 'amount' column in a "
                              "transaction log or 'monetary_value' in an RFM summary.")
+        if fmt == "transactions":
+            _check_repeat_spend(rfm, file)
         return GammaGamma().fit(rfm)
     return (BGNBD() if model == "bgnbd" else ParetoNBD()).fit(rfm)
+
+
+def _check_repeat_spend(rfm: pd.DataFrame, file: Path) -> None:
+    """A repeat buyer whose repeat purchases are worth nothing, named with the lines of the
+    transaction log that hold the customer's purchases."""
+    bad = rfm[(rfm["frequency"] > 0) & ~(rfm["monetary_value"] > 0)]
+    if bad.empty:
+        return
+    customer = bad["customer_id"].iloc[0]
+    tx = read_transactions(file)
+    lines = np.flatnonzero((tx["customer_id"] == customer).to_numpy()) + 2  # header is line 1
+    shown = ", ".join(map(str, lines[:6])) + (", ..." if len(lines) > 6 else "")
+    raise InputError(f"customer {elide(repr(customer), 60)} (lines {shown}, column 'amount'): "
+                     f"{int(bad['frequency'].iloc[0])} repeat purchase(s) worth "
+                     f"{bad['monetary_value'].iloc[0]:g} on average; the Gamma-Gamma model "
+                     "needs a mean repeat purchase value > 0 for every repeat buyer (fix the "
+                     "amounts or leave such customers out).")

@@ -18,7 +18,7 @@ __all__ = ["check_input_file", "read_input_bytes", "read_input_text", "decode_ut
            "utf8_error"]
 
 
-def _problem(path: Path, what: str) -> InputError | None:
+def _problem(path: Path, what: str, empty_ok: bool = False) -> InputError | None:
     """Why ``path`` cannot be opened for reading as ``what`` (None when it can)."""
     source = str(path)
     try:
@@ -39,12 +39,12 @@ def _problem(path: Path, what: str) -> InputError | None:
         return InputError(f"is a directory; expected {what}", source)
     if not os.access(path, os.R_OK):
         return InputError(f"is not readable (permission denied); expected {what}", source)
-    if stat.S_ISREG(st.st_mode) and st.st_size == 0:
+    if stat.S_ISREG(st.st_mode) and st.st_size == 0 and not empty_ok:
         return InputError(f"is empty; expected {what}", source)
     return None
 
 
-def check_input_file(path: str | os.PathLike[str], what: str) -> Path:
+def check_input_file(path: str | os.PathLike[str], what: str, *, empty_ok: bool = False) -> Path:
     """``path`` if it names a readable, non-empty file; else :class:`InputError` saying
     whether it is missing, a directory, not readable or empty.
 
@@ -54,9 +54,11 @@ def check_input_file(path: str | os.PathLike[str], what: str) -> Path:
         The file.
     what : str
         What the file should hold, for the message (``"a YAML scenario file"``).
+    empty_ok : bool
+        Leave an empty file to the caller (for a message of its own).
     """
     path = Path(path)
-    err = _problem(path, what)
+    err = _problem(path, what, empty_ok)
     if err is not None:
         raise err
     return path
@@ -88,8 +90,18 @@ def read_input_bytes(path: str | os.PathLike[str], what: str, *,
     return data
 
 
-def utf8_error(data: bytes, exc: UnicodeDecodeError, source: str | None) -> InputError:
-    """The message for bytes that are not UTF-8: line, column, the byte and a way out."""
+def utf8_error(data: bytes, exc: UnicodeDecodeError | None, source: str | None) -> InputError:
+    """The message for bytes that are not UTF-8: line, column, the byte and a way out.
+
+    The position is found in ``data`` itself (a reader's ``exc`` may count from the
+    start of a buffer, not of the file).
+    """
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as found:
+        exc = found
+    if exc is None:  # pragma: no cover - the bytes decode after all
+        return InputError("is not UTF-8 text; save it as UTF-8", source)
     start = exc.start
     line = data.count(b"\n", 0, start) + 1
     column = start - (data.rfind(b"\n", 0, start) + 1) + 1
