@@ -14,9 +14,26 @@ import pytest
 import retention_sim as rs
 from retention_sim.calibrate import calibrate_effects, scenario_from_fits, segment_from_fits
 from retention_sim.claims import car_wash_experiment, clv_ratio, reproduce
-from retention_sim.data import load_cdnow_summary, read_rfm, summarise_transactions
+from retention_sim.data import (
+    load_cdnow_summary,
+    read_rfm,
+    read_subscriptions,
+    read_transactions,
+    summarise_transactions,
+)
 from retention_sim.experiment import evaluate, lever_summary, optimise, tornado, with_values
-from retention_sim.fit import BGBB, BGNBD, SBG, GammaGamma, KaplanMeier, ParetoNBD, fit_file
+from retention_sim.fit import (
+    BGBB,
+    BGNBD,
+    MBGNBD,
+    SBG,
+    GammaGamma,
+    KaplanMeier,
+    ParetoNBD,
+    compare_cohorts,
+    fit_file,
+    score_customers,
+)
 from retention_sim.kernel.errors import InputError, NotFittedError
 from retention_sim.plots import plot_periods
 from retention_sim.queueing import erlang_a, erlang_b, erlang_c, required_agents, simulate_queue
@@ -94,6 +111,32 @@ CASES: list[tuple[str, Callable[[], Any], str]] = [
     ("claims-id", lambda: reproduce("no_such_claim"), "claim_id"),
     ("clv-ratio-g", lambda: clv_ratio(0.8, 0.85, 0.1, 0.5), "g"),
     ("plot-metric", lambda: plot_periods(pd.DataFrame({"period": [0]}), "npv"), "metric"),
+    ("from-params-value", lambda: BGNBD.from_params(r=1, alpha=1, a=1, b=0), "'b'"),
+    ("from-params-unit", lambda: SBG.from_params(alpha=1, beta=1, time_unit="day"), "time_unit"),
+    ("mbgnbd-unit", lambda: MBGNBD().fit(load_cdnow_summary(), time_unit="fortnight"),
+     "time_unit"),
+    ("horizon-unit", lambda: fitted().expected_transactions(1, unit="decade"), "'unit'"),
+    ("score-discount-period", lambda: score_customers(fitted(), load_cdnow_summary(), horizon=1,
+                                                      discount_period="decade"),
+     "discount_period"),
+    ("km-conf-type", lambda: KaplanMeier().fit([1.0], [1], conf_type="plain"), "conf_type"),
+    ("score-horizon", lambda: score_customers(fitted(), load_cdnow_summary(), horizon=-1),
+     "horizon"),
+    ("score-intervals", lambda: score_customers(fitted(), load_cdnow_summary(), horizon=1,
+                                                intervals="jackknife"), "intervals"),
+    ("read-transactions-returns", lambda: read_transactions(
+        pd.DataFrame({"customer_id": ["a"], "date": ["2020-01-01"]}), returns="keep"), "returns"),
+    ("read-transactions-columns", lambda: read_transactions(
+        pd.DataFrame({"customer_id": ["a"], "date": ["2020-01-01"]}), columns="buyer=x"),
+     "columns"),
+    ("read-transactions-tz", lambda: read_transactions(
+        pd.DataFrame({"customer_id": ["a"], "date": ["2020-01-01"]}), tz="Mars/Olympus"),
+     "Mars/Olympus"),
+    ("read-subscriptions-period", lambda: read_subscriptions(pd.DataFrame(
+        {"customer_id": ["a"], "start_date": ["2020-01-01"], "end_date": [""]}),
+        period="fortnight"), "period"),
+    ("compare-cohorts-by", lambda: compare_cohorts(pd.DataFrame(
+        {"period": [0, 1], "alive": [10, 5]}), by="plan"), "plan"),
 ]
 
 

@@ -46,7 +46,7 @@ def repeat_per_customer(periods: pd.DataFrame, n: int) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def cdnow_bgnbd() -> BGNBD:
-    fitted = fit_file("bgnbd", CDNOW_RFM)
+    fitted = fit_file("bgnbd", CDNOW_RFM, time_unit="week")
     assert isinstance(fitted, BGNBD)
     return fitted
 
@@ -59,7 +59,8 @@ def test_segment_carries_the_fit_and_its_unit(cdnow_bgnbd: BGNBD) -> None:
     # the JSON of `retention-sim fit bgnbd ... --json` gives the same segment
     assert segment_from_fits("cdnow", cdnow_bgnbd.to_dict()) == seg
     # quarters are not a rate unit of the scenario: converted to days, same λ distribution
-    q = segment_from_fits("cdnow", cdnow_bgnbd, unit="quarter")["purchases"]
+    unitless = BGNBD.from_params(p)
+    q = segment_from_fits("cdnow", unitless, unit="quarter")["purchases"]
     assert q["unit"] == "day" and q["alpha"] == pytest.approx(p["alpha"] * 365.25 / 4)
     sc = scenario_from_fits(cdnow_bgnbd, horizon_days=78 * 7)
     assert sc.population.initial_customers == 2357  # the fitted cohort
@@ -88,7 +89,7 @@ def test_bgnbd_fit_reproduced_by_simulation(cdnow_bgnbd: BGNBD) -> None:
 
 
 def test_pareto_nbd_fit_reproduced_by_simulation() -> None:
-    fitted = fit_file("paretonbd", CDNOW_RFM)
+    fitted = fit_file("paretonbd", CDNOW_RFM, time_unit="week")
     n, reps = 20_000, 6
     sc = scenario_from_fits(fitted, horizon_days=78 * 7, n_customers=n)
     assert sc.population.segments[0].dropout.unit == "week"
@@ -106,7 +107,7 @@ def test_sbg_fit_reproduced_by_simulation(tmp_path: Path) -> None:
     path = tmp_path / "regular.csv"
     pd.DataFrame({"period": range(8),
                   "alive": [1000, 631, 468, 382, 326, 289, 262, 241]}).to_csv(path, index=False)
-    fitted = fit_file("sbg", path)
+    fitted = fit_file("sbg", path, time_unit="year")
     assert isinstance(fitted, SBG)
     n = 100_000
     sc = scenario_from_fits(fitted, horizon_days=7.5 * YEAR, n_customers=n)
@@ -127,6 +128,12 @@ def test_sbg_fit_reproduced_by_simulation(tmp_path: Path) -> None:
     (lambda m: segment_from_fits("s", m, m), "must be a Gamma-Gamma"),
     (lambda m: segment_from_fits("s", m, unit="fortnight"), "'fortnight'"),
     (lambda m: segment_from_fits("s", SBG().fit([100, 60, 40]), unit="day"), "renewal"),
+    # units are never assumed: a fit without one, or a unit= that contradicts it
+    (lambda m: segment_from_fits("s", BGNBD.from_params(m.params_)), "has no time unit"),
+    (lambda m: segment_from_fits("s", {**m.to_dict(), "time_unit": None}), "has no time unit"),
+    (lambda m: segment_from_fits("s", SBG().fit([100, 60, 40])), "has no time unit"),
+    (lambda m: scenario_from_fits(SBG().fit([100, 60, 40]), horizon_days=70), "no time unit"),
+    (lambda m: segment_from_fits("s", m, unit="day"), "contradicts"),
     (lambda m: segment_from_fits("s", m, share=1.5), "segment 's'"),
     (lambda m: scenario_from_fits(m, horizon_days=70, n_customers=0), "n_customers"),
 ])

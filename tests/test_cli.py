@@ -65,7 +65,8 @@ def test_run_json_and_out(root, tmp_path, capsys) -> None:
     assert set(npv) == {"mean", "ci_low", "ci_high"}
     assert npv["ci_low"] <= npv["mean"] <= npv["ci_high"]
     assert {p.name for p in out.iterdir()} == {"summary.json", "periods.csv", "customers.parquet",
-                                               "contacts.parquet", "manifest.json"}
+                                               "contacts.parquet", "problems.parquet",
+                                               "manifest.json"}
     assert json.loads((out / "summary.json").read_text()) == payload
 
 
@@ -115,9 +116,12 @@ def test_claims_json_has_every_entry(capsys) -> None:
 
 
 def test_fit_json_reproduces_published_bgnbd(root, capsys) -> None:
-    assert main(["fit", "bgnbd", str(DATA_DIR / "cdnow_customers_summary.csv"), "--json"]) == 0
+    assert main(["fit", "bgnbd", str(DATA_DIR / "cdnow_customers_summary.csv"), "--json",
+                 "--time-unit", "week"]) == 0
     payload = json.loads(capsys.readouterr().out)
-    assert set(payload) == {"model", "n", "params", "se", "log_likelihood"}
+    assert set(payload) == {"model", "n", "time_unit", "params", "se", "covariance",
+                            "log_likelihood", "diagnostics", "warnings"}
+    assert payload["time_unit"] == "week"
     assert payload["n"] == 2357
     published = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}  # Fader, Hardie & Lee 2005
     for name, value in published.items():

@@ -59,8 +59,10 @@ def test_contract_outputs(cdnow_fit: BGNBD) -> None:
     assert list(s.index) == ["r", "alpha", "a", "b"]
     assert (s["ci_low_95"] < s["estimate"]).all() and (s["estimate"] < s["ci_high_95"]).all()
     d = json.loads(json.dumps(cdnow_fit.to_dict()))
-    assert set(d) == {"model", "n", "params", "se", "log_likelihood"}
-    assert d["model"] == "bgnbd" and d["n"] == 2357
+    assert set(d) == {"model", "n", "time_unit", "params", "se", "covariance",
+                      "log_likelihood", "diagnostics", "warnings"}
+    assert d["model"] == "bgnbd" and d["n"] == 2357 and d["time_unit"] == "week"
+    assert s.attrs["time_unit"] == "week"
     assert list(d["params"]) == ["r", "alpha", "a", "b"]
     assert all(v > 0 for v in d["se"].values())
 

@@ -14,6 +14,7 @@ from retention_sim.data.datasets import load_cdnow_transactions
 from retention_sim.fit import (
     BGBB,
     BGNBD,
+    MBGNBD,
     MODELS,
     SBG,
     GammaGamma,
@@ -27,8 +28,10 @@ from retention_sim.kernel.errors import InputError
 PARAM_NAMES = {
     "sbg": ["alpha", "beta"], "bgnbd": ["r", "alpha", "a", "b"],
     "paretonbd": ["r", "alpha", "s", "beta"], "gammagamma": ["p", "q", "gamma"],
-    "bgbb": ["alpha", "beta", "gamma", "delta"],
+    "bgbb": ["alpha", "beta", "gamma", "delta"], "mbgnbd": ["r", "alpha", "a", "b"],
 }
+JSON_KEYS = {"model", "n", "time_unit", "params", "se", "covariance", "log_likelihood",
+             "diagnostics", "warnings"}
 
 
 def test_exports() -> None:
@@ -36,8 +39,8 @@ def test_exports() -> None:
 
     assert {"SBG", "BGNBD", "ParetoNBD", "GammaGamma", "BGBB", "KaplanMeier",
             "fit_file"} <= set(fit.__all__)
-    assert set(MODELS) == {"sbg", "bgnbd", "paretonbd", "gammagamma", "bgbb", "km"}
-    for cls in (SBG, BGNBD, ParetoNBD, GammaGamma, BGBB):
+    assert set(MODELS) == {"sbg", "bgnbd", "mbgnbd", "paretonbd", "gammagamma", "bgbb", "km"}
+    for cls in (SBG, BGNBD, MBGNBD, ParetoNBD, GammaGamma, BGBB):
         assert list(cls.param_names) == PARAM_NAMES[cls.name]
 
 
@@ -55,8 +58,13 @@ def test_fit_shipped_files(model: str, file: str, fmt: str) -> None:
     m = fit_file(model, DATA_DIR / file)
     assert m.input_format_ == fmt
     d = json.loads(json.dumps(m.to_dict()))
-    assert set(d) == {"model", "n", "params", "se", "log_likelihood"}
+    assert set(d) == JSON_KEYS
     assert d["model"] == model and list(d["params"]) == PARAM_NAMES[model]
+    # an RFM summary or survivor table does not say its unit: unknown unless stated
+    assert d["time_unit"] is None
+    assert fit_file(model, DATA_DIR / file,
+                    time_unit=None if model == "gammagamma" else "year").time_unit_ == (
+        None if model == "gammagamma" else "year")
     assert list(d["se"]) == PARAM_NAMES[model]
     assert isinstance(d["log_likelihood"], float) and d["n"] > 0
 
@@ -90,12 +98,18 @@ def test_km_file(tmp_path: Path) -> None:
     path.write_text("duration,observed\n2,1\n3,0\n3,1\n5,1\n5,1\n6,0\n8,1\n9,0\n")
     m = fit_file("km", path)
     assert isinstance(m, KaplanMeier) and m.input_format_ == "durations"
-    assert m.to_dict() == {"model": "km", "n": 8, "params": {"median": 5.0}, "se": {},
-                           "log_likelihood": None}
+    d = m.to_dict()
+    assert {k: d[k] for k in ("model", "n", "time_unit", "params", "se", "log_likelihood")} == {
+        "model": "km", "n": 8, "time_unit": None, "params": {"median": 5.0}, "se": {},
+        "log_likelihood": None}
+    table = pd.DataFrame(d["survival_table"]).set_index("timeline")
+    assert table["survival"].round(4).tolist() == m.survival_function_["survival"].round(
+        4).tolist()
+    assert list(table.index) == [0.0, 2.0, 3.0, 5.0, 6.0, 8.0, 9.0]
 
 
 def test_unknown_model_lists_the_allowed_names() -> None:
-    with pytest.raises(InputError, match="sbg, bgnbd, paretonbd, gammagamma, bgbb, km"):
+    with pytest.raises(InputError, match="sbg, bgnbd, mbgnbd, paretonbd, gammagamma, bgbb, km"):
         fit_file("weibull", DATA_DIR / "donations.csv")
 
 
@@ -159,7 +173,7 @@ def test_initial_params_are_checked() -> None:
     assert f"{m.params_['delta']:.3g}" == "2.78"
 
 
-@pytest.mark.parametrize("module", ["sbg", "bgnbd", "paretonbd", "bgbb", "km"])
+@pytest.mark.parametrize("module", ["sbg", "bgnbd", "mbgnbd", "paretonbd", "bgbb", "km"])
 def test_docstring_examples(module: str) -> None:
     import doctest
     import importlib

@@ -77,8 +77,9 @@ def test_interval_covers_the_truth_under_censoring() -> None:
 
 def test_contract(km: KaplanMeier) -> None:
     d = json.loads(json.dumps(km.to_dict()))
-    assert d == {"model": "km", "n": 8, "params": {"median": 5.0}, "se": {},
-                 "log_likelihood": None}
+    assert {k: d[k] for k in ("model", "n", "params", "se", "log_likelihood")} == {
+        "model": "km", "n": 8, "params": {"median": 5.0}, "se": {}, "log_likelihood": None}
+    assert len(d["survival_table"]) == len(km.survival_function_)
     assert list(km.summary.columns) == ["estimate", "se", "ci_low_95", "ci_high_95"]
     never = KaplanMeier().fit([1, 2, 3], [1, 0, 0])
     assert never.median_ == math.inf and never.to_dict()["params"]["median"] is None

@@ -154,14 +154,17 @@ def test_bad_inputs_are_input_errors(bgnbd: HoldoutValidation) -> None:
         tracking(tx, "1996-01-01", bgnbd.model, simulate=False)
     with pytest.raises(InputError, match="calibration_end"):
         tracking(tx, END, bgnbd.model, simulate=False)
-    with pytest.raises(InputError, match="fitted BGNBD or ParetoNBD"):
+    with pytest.raises(InputError, match="fitted BGNBD, MBGNBD or ParetoNBD"):
         tracking(tx, CDNOW_CALIBRATION_END, GammaGamma(), simulate=False)
-    with pytest.raises(InputError, match="fitted BGNBD or ParetoNBD"):
+    with pytest.raises(InputError, match="fitted BGNBD, MBGNBD or ParetoNBD"):
         tracking(tx, CDNOW_CALIBRATION_END, BGNBD(), simulate=False)
     with pytest.raises(InputError, match="time_unit"):
         tracking(tx, CDNOW_CALIBRATION_END, bgnbd.model, time_unit="fortnight")
-    with pytest.raises(InputError, match="simulate=False"):
+    with pytest.raises(InputError, match="fitted in weeks but the holdout is measured in days"):
         tracking(tx, CDNOW_CALIBRATION_END, bgnbd.model, time_unit="day")
+    with pytest.raises(InputError, match="simulate=False"):
+        tracking(tx, CDNOW_CALIBRATION_END, BGNBD.from_params(bgnbd.model.params_),
+                 time_unit="day")
     with pytest.raises(InputError, match="frequency_holdout"):
         conditional_expectations(bgnbd.split.drop(columns="frequency_holdout"), bgnbd.model)
     with pytest.raises(InputError, match="'model' parameter"):

@@ -18,12 +18,17 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def clean_env() -> dict[str, str]:
+    """The environment without this checkout on the path (the wheel must stand alone)."""
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+
+
 @pytest.fixture(scope="module")
 def fresh_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("install")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
                     "--no-index", "-q", "-w", str(tmp / "wheel"), str(ROOT)], check=True,
-                   capture_output=True)
+                   capture_output=True, env=clean_env())
     wheel = next((tmp / "wheel").glob("retention_sim-*.whl"))
     venv = tmp / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
@@ -32,12 +37,13 @@ def fresh_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
                           check=True, capture_output=True, text=True).stdout.strip()
     Path(site, "_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps",
-                    "--no-index", "-q", str(wheel)], check=True, capture_output=True)
+                    "--no-index", "-q", str(wheel)], check=True, capture_output=True,
+                   env=clean_env())
     return venv
 
 
 def run_in(venv: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env = clean_env()
     env["MPLBACKEND"] = "Agg"
     return subprocess.run(list(args), cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=600)

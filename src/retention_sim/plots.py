@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import EngFormatter, MaxNLocator
@@ -18,8 +19,8 @@ from .kernel.errors import InputError, invalid_parameter
 from .kernel.stats import t_interval
 
 __all__ = ["mean_intervals", "plot_periods", "plot_overview", "plot_comparison", "plot_optimum",
-           "plot_tornado",
-           "plot_sweep"]
+           "plot_tornado", "plot_sweep", "plot_tracking", "plot_conditional_expectations",
+           "plot_survival"]
 
 
 def mean_intervals(data: pd.DataFrame, x: str, y: str, hue: str | None = None,
@@ -173,6 +174,45 @@ def plot_conditional_expectations(data: pd.DataFrame, *, ax: Axes | None = None,
     ax.set_xticks(range(len(labels)), labels)
     ax.set_xlabel("repeat transactions in the calibration period")
     ax.set_ylabel("mean transactions in the holdout period")
+    ax.legend()
+    return ax
+
+
+def plot_survival(km: Any, sbg: Any = None, *, ax: Axes | None = None, **kwargs: Any) -> Axes:
+    """The sBG survival curve over the Kaplan-Meier curve of the same subscriptions.
+
+    The Kaplan-Meier step function (Kaplan & Meier 1958) with its pointwise 95% band
+    (the fit's ``conf_type_``), and the sBG S(t) = B(alpha, beta + t)/B(alpha, beta)
+    (Fader & Hardie 2007) at whole renewal periods: where the sBG line leaves the band,
+    the model does not describe the data.
+
+    Parameters
+    ----------
+    km : retention_sim.fit.KaplanMeier
+        Fitted on the durations (e.g. :func:`retention_sim.data.subscription_durations`).
+    sbg : retention_sim.fit.SBG, optional
+        Fitted on the same subscriptions (survivors per cohort), in the same period.
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.plot` for the sBG line.
+    """
+    frame = getattr(km, "survival_function_", None)
+    if frame is None:
+        raise InputError("The 'km' parameter of plot_survival must be a fitted KaplanMeier.")
+    if sbg is not None and not getattr(sbg, "params_", None):
+        raise InputError("The 'sbg' parameter of plot_survival must be a fitted SBG.")
+    ax = ax or plt.gca()
+    t = frame.index.to_numpy(dtype=float)
+    ax.step(t, frame["survival"], where="post", color="C0", label="Kaplan-Meier")
+    ax.fill_between(t, frame["ci_low_95"], frame["ci_high_95"], step="post", color="C0",
+                    alpha=0.2, linewidth=0, label=f"95% band ({km.conf_type_})")
+    if sbg is not None:
+        grid = np.arange(0, int(np.ceil(t.max())) + 1)
+        style = {"color": "C1", "marker": "o", **kwargs}
+        ax.plot(grid, sbg.survival(grid), label="sBG", **style)
+    unit = km.time_unit_ or (sbg.time_unit_ if sbg is not None else None)
+    ax.set_xlabel(f"renewal periods ({unit}s)" if unit else "renewal periods")
+    ax.set_ylabel("share still subscribed")
+    ax.set_ylim(0, 1.02)
     ax.legend()
     return ax
 

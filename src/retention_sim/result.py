@@ -2,6 +2,7 @@
 
 ``periods``   one row per replication × period (``periods.csv`` of ``run --out``);
 ``customers`` one row per replication × customer;
+``problems``  one row per replication × problem (reported or silent, surfaced or not);
 ``summary``   one row per replication with the headline metrics;
 ``metrics()`` mean and 95% confidence interval of each metric over replications.
 """
@@ -139,6 +140,23 @@ class Result:
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     @property
+    def problems(self) -> pd.DataFrame:
+        """Per-problem table (docs/model.md §1.3): ``scenario, replication, customer_id,
+        problem, day, reported, next_renewal_day, surfaced_day``.
+
+        ``problem`` is the customer's problem number (1, 2, ...); ``reported`` whether it was
+        a complaint on its day (else it stayed silent); ``next_renewal_day`` the customer's
+        next renewal at that day (NaN outside contract segments); ``surfaced_day`` the day a
+        lever brought a silent problem to light (NaN if never).  Join ``customers`` on
+        ``replication, customer_id`` for the outcome (e.g. ``churned_day``).  Empty when the
+        service is off; recorded with the customers table (``record_customers=True``).
+        """
+        frames = [pd.DataFrame({"scenario": o.scenario, "replication": o.replication,
+                                **o.extra["problems"]})
+                  for o in self.outputs if "problems" in o.extra]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    @property
     def summary(self) -> pd.DataFrame:
         """One row per replication with the headline metrics (see :func:`summarise`)."""
         rows = [{"scenario": o.scenario, "replication": o.replication,
@@ -162,8 +180,8 @@ class Result:
 
     def write(self, out_dir: str | Path, *, overwrite: bool = False) -> list[Path]:
         """Write the result folder: ``summary.json``, ``periods.csv``, ``customers.parquet``
-        (when customers were recorded), ``contacts.parquet`` (when the service is on) and
-        ``manifest.json``.
+        (when customers were recorded), ``contacts.parquet`` and ``problems.parquet``
+        (service on) and ``manifest.json``.
 
         The folder is complete or absent: it is written into a temporary sibling and
         renamed into place (:class:`~retention_sim.kernel.atomic.OutputFolder`).
@@ -202,6 +220,10 @@ class Result:
         if not contacts.empty:
             contacts.to_parquet(folder / "contacts.parquet", index=False)
             names.append("contacts.parquet")
+        problems = self.problems
+        if not problems.empty:
+            problems.to_parquet(folder / "problems.parquet", index=False)
+            names.append("problems.parquet")
         return names
 
     def to_csv(self, path: str | Path) -> Path:

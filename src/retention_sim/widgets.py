@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from .claims import holds_region, plot_reichheld, profit_uplift
+from .claims.reichheld import PUBLISHED_BAND
 from .experiment import compare, with_values
 from .kernel.errors import invalid_parameter
 from .scenario import ScenarioConfig
 
-__all__ = ["what_if", "what_if_panel", "staffing_changes"]
+__all__ = ["what_if", "what_if_panel", "staffing_changes", "reichheld_table", "reichheld_panel"]
 
 HEADLINE = ["active_end", "churned", "revenue", "profit", "npv"]
 
@@ -85,3 +88,67 @@ def what_if_panel(base: ScenarioConfig, *, seed: int = 0, replications: int = 3,
 
     button.on_click(on_click)
     return w.VBox([w.HBox([staff, fcr, button]), out])
+
+
+def reichheld_table(retentions: Any = (0.70, 0.75, 0.80, 0.85, 0.90),
+                    margin_growths: Any = (0.0, 0.05, 0.10), *, gain: float = 0.05,
+                    discount: float = 0.10, relative: bool = False) -> pd.DataFrame:
+    """Reichheld & Sasser's gain over a grid of starting retention × margin growth (closed form).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per pair: ``retention, margin_growth, next_retention, uplift,
+        constant_margin_uplift, holds`` (uplift within the published +25–95%),
+        ``holds_from, holds_to`` (the starting retentions where it does, NaN if none).
+    """
+    low, _, high = PUBLISHED_BAND
+    rows = []
+    for r0 in np.atleast_1d(retentions):
+        for g in np.atleast_1d(margin_growths):
+            uplift = float(profit_uplift(float(r0), gain, discount, float(g), relative))
+            region = holds_region(low, high, gain, discount, float(g), relative) or (np.nan, np.nan)
+            rows.append({"retention": float(r0), "margin_growth": float(g),
+                         "next_retention": float(r0) * (1 + gain) if relative else float(r0) + gain,
+                         "uplift": uplift,
+                         "constant_margin_uplift": float(profit_uplift(float(r0), gain, discount,
+                                                                       0.0, relative)),
+                         "holds": bool(low - 1e-12 <= uplift <= high + 1e-12),
+                         "holds_from": region[0], "holds_to": region[1]})
+    return pd.DataFrame(rows)
+
+
+def reichheld_panel(*, retention: float = 0.80, margin_growth: float = 0.10, gain: float = 0.05,
+                    discount: float = 0.10, headless: bool = False) -> Any:
+    """Sliders for the starting retention and the margin growth: Reichheld's gain as a curve.
+
+    Each move redraws :func:`~retention_sim.claims.plot_reichheld` (constant margins and the
+    chosen growth, the region where +25–95% holds shaded) and the numbers at the chosen
+    point.  Headless (``headless=True``, or without ipywidgets) it returns
+    :func:`reichheld_table` over the fixed grid r0 ∈ {0.70, …, 0.90} × g ∈ {0, 5%, 10%}.
+    """
+    if headless:
+        return reichheld_table(gain=gain, discount=discount)
+    try:
+        import ipywidgets as w
+        import matplotlib.pyplot as plt
+        from IPython.display import display
+    except ImportError:  # pragma: no cover - ipywidgets is a dev dependency
+        return reichheld_table(gain=gain, discount=discount)
+    r0 = w.FloatSlider(value=retention, min=0.50, max=0.94, step=0.01, description="retention")
+    g = w.FloatSlider(value=margin_growth, min=0.0, max=0.25, step=0.01,
+                      description="margin growth")
+    out = w.Output()
+
+    def draw(_: Any = None) -> None:
+        with out:
+            out.clear_output(wait=True)
+            ax = plot_reichheld(gain, discount, (0.0, g.value), start=r0.value)
+            plt.show()
+            plt.close(ax.figure)
+            display(reichheld_table([r0.value], [0.0, g.value], gain=gain, discount=discount))
+
+    r0.observe(draw, names="value")
+    g.observe(draw, names="value")
+    draw()
+    return w.VBox([w.HBox([r0, g]), out])

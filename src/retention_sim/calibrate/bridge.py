@@ -4,7 +4,10 @@
 sBG model (plus, optionally, Gamma-Gamma spend) into a scenario segment or a
 single-cohort scenario (docs/model.md §1.1, §3.3).  Units are explicit: the fitted rates
 keep the time unit of their data (weeks for CDNOW) and the segment's ``unit`` keys say
-so; the engine, which runs in days, converts them once when it draws traits.
+so; the engine, which runs in days, converts them once when it draws traits.  The unit is
+the fit's own (``time_unit_``, the ``"time_unit"`` key of its JSON); a fit without one
+is refused unless ``unit=`` states it, and a ``unit=`` that contradicts the fit's is
+refused too: nothing is assumed (docs/model.md §5.2).
 
 Fits are accepted as fitted objects (``retention_sim.fit``) or as the JSON mapping of
 ``retention-sim fit MODEL DATA --json`` (``{"model", "n", "params", ...}``).
@@ -41,7 +44,7 @@ def _fit_values(model: Any, role: str) -> tuple[str, dict[str, float], int, str 
                          "Gamma-Gamma model (from retention_sim.fit or `retention-sim fit "
                          f"--json`). Got {type(model).__name__} with model name {name!r}.")
     if isinstance(model, Mapping):
-        params, n, unit = get("params"), get("n"), get("unit")
+        params, n, unit = get("params"), get("n"), get("time_unit")
     else:
         params, n, unit = get("params_"), get("n_"), get("time_unit_")
     if not isinstance(params, Mapping) or not params:
@@ -54,6 +57,21 @@ def _fit_values(model: Any, role: str) -> tuple[str, dict[str, float], int, str 
                              f"{key!r}. Got {value!r}.")
         values[key] = float(value)
     return name, values, int(n or 0), unit
+
+
+def _resolve_unit(kind: str, given: str | None, own: str | None) -> str:
+    """The time unit of a fit: its own, or the one stated with ``unit=``; never a default."""
+    if given is not None and own is not None and given != own:
+        raise InputError(f"The 'unit' parameter ({given!r}) contradicts the {kind} fit's own "
+                         f"time unit {own!r}; leave unit= out (the fit's unit is used).")
+    unit = given if given is not None else own
+    if unit is None:
+        what = "one renewal period" if kind == "sbg" else "recency and T"
+        raise InputError(f"The {kind} fit has no time unit, so its rates cannot be placed on "
+                         f"the simulation's calendar; state the unit of {what}: fit with "
+                         "time_unit=... (--time-unit on the command line) or pass unit=... "
+                         "here.")
+    return unit
 
 
 def _check_unit(unit: str, allowed: Sequence[str], what: str) -> str:
@@ -84,8 +102,9 @@ def segment_from_fits(name: str, transaction_model: Any, spend_model: Any = None
     unit : {"day", "week", "month", "quarter", "year"}, optional
         Time unit of the fitted data: of recency and T for BG/NBD and Pareto/NBD (alpha
         and beta are rates per this unit), of one renewal period for sBG.  Default: the
-        fit's ``time_unit_`` (``"unit"`` key) if any, else ``"week"`` (CDNOW) or, for
-        sBG, ``"year"``.  Quarterly rates become daily ones (alpha, beta × 91.3125).
+        fit's ``time_unit_`` (``"time_unit"`` key of its JSON); required when the fit has
+        none, refused when it contradicts the fit's.  Quarterly rates become daily ones
+        (alpha, beta × 91.3125).
     price_per_period : float, default 0.0
         Subscription price per reporting period (contractual segments).
 
@@ -99,13 +118,14 @@ def segment_from_fits(name: str, transaction_model: Any, spend_model: Any = None
     Raises
     ------
     InputError
-        Not a supported fit, a bad parameter or unit, or spend without purchases.
+        Not a supported fit, a bad parameter, a missing or contradicting unit, or spend
+        without purchases.
     """
     kind, params, _, own_unit = _fit_values(transaction_model, "transaction_model")
     if kind == "gammagamma":
         raise InputError("The 'transaction_model' parameter must be a BG/NBD, Pareto/NBD or "
                          "sBG fit; a Gamma-Gamma fit describes spend: pass it as spend_model.")
-    unit = unit or own_unit or ("year" if kind == "sbg" else "week")
+    unit = _resolve_unit(kind, unit, own_unit)
     segment: dict[str, Any] = {"name": name, "share": share}
     if kind == "sbg":
         renewal = _check_unit(unit, _RENEWALS, "sBG renewal period")
@@ -175,7 +195,7 @@ def scenario_from_fits(transaction_model: Any, spend_model: Any = None, *,
         raise InputError(f"The 'n_customers' parameter of scenario_from_fits must be an int >= 1 "
                          f"(default: the fitted cohort size). Got {n!r}.")
     if period is None:
-        resolved = unit or own_unit or ("year" if kind == "sbg" else "week")
+        resolved = _resolve_unit(kind, unit, own_unit)
         period = resolved if resolved in _RENEWALS else "week"
     data: dict[str, Any] = {
         "name": name, "horizon_days": horizon_days, "period": period,

@@ -42,7 +42,7 @@ import pandas as pd
 
 from ..data.readers import calibration_holdout_split, read_transactions
 from ..experiment import executor_for, run
-from ..fit import BGNBD, ParetoNBD
+from ..fit import BGNBD, MBGNBD, ParetoNBD
 from ..kernel.errors import InputError
 from ..kernel.seeds import child_seed
 from ..kernel.stats import z_value
@@ -55,10 +55,15 @@ __all__ = ["tracking", "conditional_expectations", "holdout_metrics", "validate_
 _PERIODS = ("week", "month", "quarter", "year")  # engine reporting periods
 
 
-def _check_model(model: Any) -> BGNBD | ParetoNBD:
+def _check_model(model: Any, time_unit: str | None = None) -> BGNBD | ParetoNBD:
     if not isinstance(model, BGNBD | ParetoNBD) or not model.params_:
-        raise InputError("The 'model' parameter must be a fitted BGNBD or ParetoNBD "
+        raise InputError("The 'model' parameter must be a fitted BGNBD, MBGNBD or ParetoNBD "
                          f"(retention_sim.fit). Got {model!r}.")
+    own = model.time_unit_
+    if time_unit is not None and own is not None and own != time_unit:
+        raise InputError(f"The model was fitted in {own}s but the holdout is measured in "
+                         f"{time_unit}s; refit in {time_unit}s or pass time_unit={own!r} "
+                         "(docs/model.md §5.2).")
     return model
 
 
@@ -130,7 +135,7 @@ def tracking(transactions: Any, calibration_end: Any, model: BGNBD | ParetoNBD, 
         the band holding 95% of simulated trajectories of this cohort (mean ± 1.96 sd
         over replications).  ``attrs["time_unit"]`` is the unit.
     """
-    model = _check_model(model)
+    model = _check_model(model, time_unit)
     births, repeat, cal_days, obs_days = _births_and_repeats(transactions, calibration_end,
                                                               observation_end)
     u = unit_days(time_unit, "time_unit", "tracking")
@@ -214,7 +219,7 @@ def conditional_expectations(split: pd.DataFrame, model: BGNBD | ParetoNBD, *,
         "7+"), ``customers``, ``source`` (actual, model), ``holdout_transactions`` (mean
         per customer).
     """
-    model = _check_model(model)
+    model = _check_model(model, split.attrs.get("time_unit"))
     missing = [c for c in ("frequency", "recency", "T", "frequency_holdout", "duration_holdout")
                if c not in split.columns]
     if missing:
@@ -252,7 +257,7 @@ def holdout_metrics(split: pd.DataFrame, model: BGNBD | ParetoNBD,
         / ``tracking_mape_simulation`` (mean over the holdout periods of
         |cumulative − actual| / actual, in percent).
     """
-    model = _check_model(model)
+    model = _check_model(model, split.attrs.get("time_unit"))
     actual = split["frequency_holdout"].to_numpy(float)
     predicted = model.conditional_expected_transactions(
         split["duration_holdout"].to_numpy(float), split["frequency"], split["recency"],
@@ -301,7 +306,7 @@ def validate_holdout(transactions: Any, calibration_end: Any,
     ----------
     transactions, calibration_end, observation_end, time_unit
         As in :func:`tracking`.
-    model : {"bgnbd", "paretonbd"} or fitted BGNBD / ParetoNBD, default "bgnbd"
+    model : {"bgnbd", "mbgnbd", "paretonbd"} or fitted BGNBD / MBGNBD / ParetoNBD
         A name fits that model on the calibration period; a fitted model is used as is.
     simulate, replications, seed, workers
         The simulated tracking series (see :func:`tracking`).
@@ -316,10 +321,10 @@ def validate_holdout(transactions: Any, calibration_end: Any,
     split = calibration_holdout_split(tx, calibration_end=calibration_end,
                                       observation_end=observation_end, time_unit=time_unit)
     if isinstance(model, str):
-        fitters = {"bgnbd": BGNBD, "paretonbd": ParetoNBD}
+        fitters = {"bgnbd": BGNBD, "mbgnbd": MBGNBD, "paretonbd": ParetoNBD}
         if model not in fitters:
-            raise InputError(f"The 'model' parameter must be 'bgnbd', 'paretonbd' or a fitted "
-                             f"model. Got {model!r}.")
+            raise InputError(f"The 'model' parameter must be 'bgnbd', 'mbgnbd', 'paretonbd' or "
+                             f"a fitted model. Got {model!r}.")
         model = fitters[model]().fit(split)
     table = tracking(tx, calibration_end, model, observation_end=observation_end,
                      time_unit=time_unit, simulate=simulate, replications=replications,

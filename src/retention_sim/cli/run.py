@@ -39,8 +39,9 @@ def register(sub: Any) -> None:
     p.add_argument("--workers", type=positive_int, default=None,
                    help="processes for replications (default: all CPUs)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.add_argument("--out", type=Path, help="write summary.json, periods.csv, customers.parquet "
-                   "(and contacts.parquet, manifest.json) to this folder, whole or not at all")
+    p.add_argument("--out", type=Path, help="write summary.json, periods.csv, customers.parquet"
+                   " (service on: contacts.parquet, problems.parquet) and manifest.json to "
+                   "this folder, whole or not at all")
     add_overwrite(p)
     p.set_defaults(handler=cmd_run)
 

@@ -8,6 +8,7 @@ from .datasets import (
     load_donations,
     load_fader_hardie_survivors,
 )
+from .parsing import ReadReport
 from .readers import (
     calibration_holdout_split,
     cohort_table,
@@ -20,10 +21,12 @@ from .readers import (
     summarise_transactions,
     validate_rfm_arrays,
 )
+from .subscriptions import read_subscriptions, subscription_durations, subscription_survivors
 
 __all__ = [
     "CDNOW_CALIBRATION_END", "calibration_holdout_split", "cohort_table", "detect_format",
     "load_cdnow_summary", "load_cdnow_transactions", "load_donations",
     "load_fader_hardie_survivors", "read_bgbb", "read_durations", "read_rfm",
     "read_survivors", "read_transactions", "summarise_transactions", "validate_rfm_arrays",
+    "ReadReport", "read_subscriptions", "subscription_durations", "subscription_survivors",
 ]

@@ -97,10 +97,15 @@ def load_cdnow_summary(exact: bool = True) -> pd.DataFrame:
         ``customer_id, frequency, recency, T, monetary_value``.
     """
     if not exact:
-        return read_rfm(pd.read_csv(data_file("cdnow_customers_summary_with_transactions.csv"), dtype=str))
+        out = read_rfm(pd.read_csv(data_file("cdnow_customers_summary_with_transactions.csv"),
+                                   dtype=str))
+        out.attrs["time_unit"] = "week"
+        return out
     tx = load_cdnow_transactions(sample=True)[["customer_id", "date", "amount"]]
     rfm = summarise_transactions(tx, calibration_end=CDNOW_CALIBRATION_END, time_unit="week")
-    return rfm.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    out = rfm.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    out.attrs = {"time_unit": "week"}
+    return out
 
 
 def load_donations() -> pd.DataFrame:
@@ -112,7 +117,9 @@ def load_donations() -> pd.DataFrame:
         ``frequency, recency, periods, weights``: 22 distinct histories over 6
         opportunities, 11,104 people in all.
     """
-    return read_bgbb(pd.read_csv(data_file("donations.csv"), dtype=str))
+    out = read_bgbb(pd.read_csv(data_file("donations.csv"), dtype=str))
+    out.attrs["time_unit"] = "year"  # one opportunity per year (1996-2001)
+    return out
 
 
 def load_fader_hardie_survivors() -> pd.DataFrame:
@@ -123,4 +130,6 @@ def load_fader_hardie_survivors() -> pd.DataFrame:
     pandas.DataFrame
         ``cohort`` (``"highend"``, ``"regular"``), ``period`` (years), ``alive`` (of 1,000).
     """
-    return read_survivors(pd.read_csv(data_file("fader_hardie_2007_survivors.csv"), dtype=str))
+    out = read_survivors(pd.read_csv(data_file("fader_hardie_2007_survivors.csv"), dtype=str))
+    out.attrs["time_unit"] = "year"
+    return out

@@ -2,11 +2,16 @@
 
 Formats (CSV with a header; extra columns are ignored):
 
-- transactions: ``customer_id, date[, amount]`` (ISO dates) -> :func:`read_transactions`;
+- transactions: ``customer_id, date[, amount]`` -> :func:`read_transactions`; real
+  exports through a column map (``amount`` or ``quantity`` x ``unit_price``, an
+  ``invoice`` column whose ``C...`` numbers mark cancellations), any date format, time
+  zones and a returns policy (docs/model.md §5.1);
 - RFM summary: ``customer_id, frequency, recency, T[, monetary_value]`` -> :func:`read_rfm`;
 - survivors (sBG): ``period, alive`` or ``cohort, period, alive`` -> :func:`read_survivors`;
 - BG/BB: ``frequency, recency, periods, weights`` -> :func:`read_bgbb`;
-- durations (Kaplan-Meier): ``duration, observed`` -> :func:`read_durations`.
+- durations (Kaplan-Meier): ``duration, observed`` -> :func:`read_durations`;
+- subscriptions: ``customer_id, start_date, end_date[, plan | cohort]`` ->
+  :func:`retention_sim.data.read_subscriptions` (module ``subscriptions``).
 
 Every reader accepts a path or a :class:`pandas.DataFrame`.  Bad input raises
 :class:`~retention_sim.kernel.errors.InputError` naming the file, the row (1-based data row;
@@ -20,41 +25,71 @@ from the first purchase to the end of observation.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
-from typing import TypeAlias
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..kernel.errors import InputError, elide
 from ..kernel.files import check_input_file, utf8_error
 from ..kernel.units import unit_days
+from .parsing import (
+    RETURNS,
+    ReadReport,
+    normalise_ids,
+    parse_column_map,
+    parse_dates,
+    warn_dropped,
+    where,
+)
 
 __all__ = [
     "read_transactions", "summarise_transactions",
     "calibration_holdout_split", "cohort_table", "read_rfm", "read_survivors",
     "read_bgbb", "read_durations", "detect_format", "validate_rfm_arrays",
+    "TRANSACTION_ROLES",
 ]
 
 
-_ALIASES = {  # accepted spellings -> canonical column name
+_ALIASES = {  # accepted spellings (lower case) -> canonical column name
     "id": "customer_id", "customer": "customer_id", "cust_id": "customer_id",
+    "customerid": "customer_id", "customer id": "customer_id",
     "x": "frequency", "t_x": "recency", "zbar": "monetary_value",
+    "invoicedate": "date", "invoice_date": "date", "invoiceno": "invoice",
+    "invoice_no": "invoice", "unitprice": "unit_price", "price": "unit_price",
+    "start": "start_date", "end": "end_date",
 }
+_CANONICAL = {"customer_id", "date", "amount", "frequency", "recency", "monetary_value",
+              "period", "alive", "cohort", "periods", "weights", "duration", "observed",
+              "quantity", "unit_price", "invoice", "start_date", "end_date", "plan"}
+
+TRANSACTION_ROLES = ("customer_id", "date", "amount", "quantity", "unit_price", "invoice")
+"""Columns a transaction log may map (``columns="customer_id=CustomerID,..."``)."""
+
 _FORMATS = {
     "transactions": ("customer_id", "date"),
     "bgbb": ("frequency", "recency", "periods"),
     "rfm": ("frequency", "recency", "T"),
     "survivors": ("period", "alive"),
     "durations": ("duration", "observed"),
+    "subscriptions": ("customer_id", "start_date", "end_date"),
 }
 
 PathOrFrame: TypeAlias = str | os.PathLike[str] | pd.DataFrame
 
 
 # ----------------------------------------------------------------------------- helpers
-def _load(data: PathOrFrame, what: str, required: Sequence[str]) -> tuple[pd.DataFrame, str | None]:
-    """Read a CSV (all values as text) or copy a frame; canonicalise and check columns."""
+def _load(data: PathOrFrame, what: str, required: Sequence[str],
+          columns: dict[str, str] | None = None) -> tuple[pd.DataFrame, str | None]:
+    """Read a CSV (all values as text) or copy a frame; canonicalise and check columns.
+
+    ``columns`` maps canonical names to the file's own column names.  The frame's
+    ``attrs["names"]`` maps each canonical name back to the user's spelling, so messages
+    name the user's column (:func:`_col`).
+    """
     if isinstance(data, pd.DataFrame):
         df, source = data.copy(), None
     else:
@@ -73,23 +108,42 @@ def _load(data: PathOrFrame, what: str, required: Sequence[str]) -> tuple[pd.Dat
         except pd.errors.ParserError as exc:
             raise InputError(f"not a readable CSV file ({elide(str(exc), 200)}).", source) from None
     df.columns = [str(c).strip() for c in df.columns]
-    df = df.rename(columns={c: _ALIASES.get(c.lower(), c) for c in df.columns
-                            if _ALIASES.get(c.lower()) not in df.columns})
-    df = df.rename(columns={c: c.lower() for c in df.columns
-                            if c.lower() in {"customer_id", "date", "amount", "frequency",
-                                             "recency", "monetary_value", "period",
-                                             "alive", "cohort", "periods", "weights",
-                                             "duration", "observed"}})
+    names: dict[str, str] = {}
+    if columns:
+        absent = [c for c in columns.values() if c not in df.columns]
+        if absent:
+            raise InputError(f"the column map names {absent[0]!r}, which is not a column of "
+                             f"the data (found: {', '.join(map(str, df.columns))}).", source)
+        clash = [c for c in columns if c in df.columns and c not in columns.values()]
+        df = df.drop(columns=clash)
+        df = df.rename(columns={v: k for k, v in columns.items()})
+        names.update({k: v for k, v in columns.items()})
+    renames = {}
+    for c in df.columns:
+        if c in names:
+            continue
+        alias = _ALIASES.get(c.lower(), c.lower() if c.lower() in _CANONICAL else None)
+        if alias and alias not in df.columns and alias not in renames.values():
+            renames[c] = alias
+            names[alias] = c
+    df = df.rename(columns=renames)
     missing = [c for c in required if c not in df.columns]
     if missing:
         raise InputError(
             f"missing column {missing[0]!r}; a {what} file needs columns "
-            f"{', '.join(required)} (found: {', '.join(map(str, df.columns)) or 'none'}).",
-            source)
+            f"{', '.join(required)} (found: {', '.join(map(str, df.columns)) or 'none'}; a "
+            "column map such as columns='customer_id=CustomerID' names yours).", source)
     if len(df) == 0:
         raise InputError(f"the file has a header but no data rows; a {what} file needs "
                          "at least one row.", source)
-    return df.reset_index(drop=True), source
+    df = df.reset_index(drop=True)
+    df.attrs = {"names": names}
+    return df, source
+
+
+def _col(df: pd.DataFrame, column: str) -> str:
+    """The user's name of a canonical column."""
+    return str(df.attrs.get("names", {}).get(column, column))
 
 
 def _show(value: object) -> str:
@@ -99,9 +153,27 @@ def _show(value: object) -> str:
     return repr(value)
 
 
-def _where(i: int, column: str, source: str | None) -> str:
-    line = f" (line {i + 2})" if source is not None else ""
-    return f"row {i + 1}{line}, column {column!r}"
+_where = where
+
+
+def _fast_floats(text: pd.Series) -> np.ndarray | None:
+    """Text parsed by Arrow's cast (C++, ~20x pandas' to_numeric); None if any value is not
+    a plain number, so that the slow path finds and names it."""
+    array = text.array
+    if not isinstance(array, pd.arrays.ArrowStringArray):
+        return None
+    try:
+        cast = pc.cast(pa.array(array), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return cast.to_numpy(zero_copy_only=False).astype(float, copy=False)
+
+
+def _has_duplicates(values: pd.Series) -> bool:
+    array = values.array
+    if isinstance(array, pd.arrays.ArrowStringArray):
+        return pc.count_distinct(pa.array(array)).as_py() < len(values)
+    return bool(values.duplicated().any())
 
 
 def _numbers(df: pd.DataFrame, col: str, source: str | None, allowed: str, *,
@@ -110,7 +182,9 @@ def _numbers(df: pd.DataFrame, col: str, source: str | None, allowed: str, *,
     """Parse a column as numbers; raise on the first value that breaks the rule."""
     raw = df[col]
     text = raw if pd.api.types.is_numeric_dtype(raw) else raw.astype(str).str.strip()
-    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+    values = _fast_floats(text)
+    if values is None:
+        values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(values)
     if integer:
         bad |= np.isfinite(values) & (values != np.round(values))
@@ -119,8 +193,10 @@ def _numbers(df: pd.DataFrame, col: str, source: str | None, allowed: str, *,
     if positive:
         bad |= values <= 0
     if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise InputError(f"{_where(i, col, source)}: got {_show(raw.iloc[i])}; {col} must be "
+        k = int(np.flatnonzero(bad)[0])
+        i = int(df.index[k])
+        name = _col(df, col)
+        raise InputError(f"{_where(i, name, source)}: got {_show(raw.iloc[k])}; {name} must be "
                          f"{allowed}.", source)
     return values
 
@@ -163,58 +239,161 @@ def validate_rfm_arrays(frequency: np.ndarray, recency: np.ndarray, T: np.ndarra
 
 
 # ------------------------------------------------------------------------ transactions
-def read_transactions(data: PathOrFrame, *, observation_end: str | pd.Timestamp | None = None
-                      ) -> pd.DataFrame:
-    """Read and check a transaction log.
+def read_transactions(data: PathOrFrame, *, observation_end: str | pd.Timestamp | None = None,
+                      columns: str | Mapping[str, str] | None = None,
+                      date_format: str | None = None, dayfirst: bool | None = None,
+                      tz: str | None = None, returns: str = "refuse") -> pd.DataFrame:
+    """Read and check a transaction log, such as a shop's export (docs/model.md §5.1).
 
     Parameters
     ----------
     data : path or pandas.DataFrame
-        Columns ``customer_id, date[, amount]``; dates ISO 8601 (``1997-01-31``, a time
-        of day allowed; ``19970131`` accepted); amount in currency units, >= 0.
+        One row per purchase line.  Columns ``customer_id, date[, amount]``, or other
+        names through ``columns``; ``amount`` may instead be ``quantity`` x
+        ``unit_price``; an ``invoice`` column whose numbers start with ``C`` marks
+        cancellations.  Common export names are recognised without a map
+        (``CustomerID``, ``InvoiceDate``, ``InvoiceNo``, ``Quantity``, ``UnitPrice``).
     observation_end : date-like, optional
         End of observation; a transaction dated after it is an error.
+    columns : str or mapping, optional
+        Column map, e.g. ``"customer_id=CustomerID,date=InvoiceDate,quantity=Quantity,
+        unit_price=UnitPrice,invoice=InvoiceNo"`` (roles: :data:`TRANSACTION_ROLES`).
+    date_format : str, optional
+        strptime format of the dates (default: ISO 8601, or d/m/y dates whose order is
+        ``dayfirst`` or proven by the data; see :func:`retention_sim.data.parsing.parse_dates`).
+    dayfirst : bool, optional
+        Whether ``01/02/2011`` is 1 February (True) or 2 January (False).
+    tz : str, optional
+        Time zone to convert offset-bearing timestamps to before taking their date
+        (default: the local date written in each timestamp).
+    returns : {"refuse", "drop", "net"}, default "refuse"
+        Negative amounts or quantities and cancelled invoices: an error naming the first
+        one (``refuse``), dropped (``drop``), or subtracted from the customer's purchases
+        on the same day (``net``; a day whose purchases are all returned disappears, and a
+        return without a same-day purchase is dropped).  Every drop is counted in the
+        report.
 
     Returns
     -------
     pandas.DataFrame
-        ``customer_id`` (str), ``date`` (datetime64) and ``amount`` (float) if present.
+        ``customer_id`` (str), ``date`` (datetime64, local wall time), ``amount`` (float,
+        if amounts are given) and ``source_row`` (the data row of the input, 1-based; the
+        file line is one more).  Rows without a customer id are dropped;
+        ``attrs["report"]`` is a :class:`~retention_sim.data.parsing.ReadReport` saying
+        how many and what else was dropped or netted.
+
+    Raises
+    ------
+    InputError
+        Naming the file, row, line and the user's own column: unreadable dates or
+        amounts, a return under ``returns="refuse"``, a date after the end of
+        observation, or no row with a customer id.
     """
-    df, source = _load(data, "transactions", ("customer_id", "date"))
-    ids = df["customer_id"].astype(str).str.strip()
-    if (ids == "").any() or df["customer_id"].isna().any():
-        i = int(np.flatnonzero((ids == "") | df["customer_id"].isna())[0])
-        raise InputError(f"{_where(i, 'customer_id', source)}: empty; every transaction "
-                         "needs a customer id.", source)
-    raw = df["date"]
-    try:
-        dates = (pd.to_datetime(raw, errors="coerce") if pd.api.types.is_datetime64_any_dtype(raw)
-                 else pd.to_datetime(raw.astype(str).str.strip(), errors="coerce",
-                                     format="ISO8601"))
-    except ValueError:  # time zones that differ between rows
-        zone = raw.astype(str).str.strip().str.extract(r"(Z|[+-]\d\d:?\d\d)$")[0].fillna("")
-        i = int(np.flatnonzero((zone != zone.iloc[0]).to_numpy())[0]) if (
-            zone != zone.iloc[0]).any() else 0
-        raise InputError(f"{_where(i, 'date', source)}: {_show(raw.iloc[i])} has the time zone "
-                         f"{zone.iloc[i] or 'none'} but row 1 has {zone.iloc[0] or 'none'}; give "
-                         "every date in one time zone (or none).", source) from None
-    if dates.isna().any():
-        i = int(np.flatnonzero(dates.isna().to_numpy())[0])
-        raise InputError(f"{_where(i, 'date', source)}: cannot read {_show(raw.iloc[i])} as a "
-                         "date; use ISO dates such as 1997-01-31.", source)
+    if returns not in RETURNS:
+        raise InputError(f"The 'returns' parameter of read_transactions must be one of "
+                         f"{', '.join(RETURNS)}. Got {returns!r}.")
+    given_report = data.attrs.get("report") if isinstance(data, pd.DataFrame) else None
+    df, source = _load(data, "transactions", ("customer_id", "date"),
+                       parse_column_map(columns, TRANSACTION_ROLES))
+    if "source_row" in df.columns:  # already read: keep the original row numbers
+        df.index = pd.Index(df["source_row"].to_numpy(dtype=np.int64) - 1)
+    report = ReadReport(source=source, rows=len(df), returns=returns)
+    ids, no_id = normalise_ids(df["customer_id"])
+    if no_id.all():
+        raise InputError(f"column {_col(df, 'customer_id')!r}: every row is empty; a "
+                         "transaction needs a customer id (name the column with "
+                         "columns='customer_id=...').", source)
+    report.without_customer = int(no_id.sum())
+    if report.without_customer:
+        warn_dropped(report, source)
+    df = df[~no_id].assign(customer_id=ids[~no_id])
+    rows = df.index.to_numpy()
+    dates = parse_dates(df["date"], column=_col(df, "date"), source=source,
+                        date_format=date_format, dayfirst=dayfirst, tz=tz, rows=rows)
     if observation_end is not None:
         end = pd.Timestamp(observation_end)
-        late = np.flatnonzero((dates > end).to_numpy())
+        late = np.flatnonzero((dates.dt.normalize() > end.normalize()).to_numpy())
         if late.size:
             i = int(late[0])
-            raise InputError(f"{_where(i, 'date', source)}: {dates.iloc[i].date()} is after "
-                             f"the end of observation {end.date()}; dates must not be later "
-                             "than observation_end.", source)
-    out = pd.DataFrame({"customer_id": ids.to_numpy(dtype=object), "date": dates.to_numpy()})
-    if "amount" in df.columns:
-        out["amount"] = _numbers(df, "amount", source, "a number >= 0 (currency units)",
-                                 minimum=0)
+            raise InputError(f"{_where(int(rows[i]), _col(df, 'date'), source)}: "
+                             f"{dates.iloc[i].date()} is after the end of observation "
+                             f"{end.date()}; dates must not be later than observation_end.",
+                             source)
+    out = pd.DataFrame({"customer_id": df["customer_id"].to_numpy(dtype=object),
+                        "date": dates.to_numpy()}, index=df.index)
+    value, sign_col = _line_values(df, source)
+    if "amount" in df.columns or {"quantity", "unit_price"} <= set(df.columns):
+        out["amount"] = value
+    cancelled = np.zeros(len(df), dtype=bool)
+    if "invoice" in df.columns:
+        cancelled = df["invoice"].astype(str).str.strip().str.upper().str.startswith(
+            "C").to_numpy()
+    back = cancelled | (value < 0)
+    if back.any():
+        out = _apply_returns(out, df, back, value, sign_col, source, returns, report)
+    report.kept = len(out)
+    out["source_row"] = out.index.to_numpy(dtype=np.int64) + 1
+    out = out.reset_index(drop=True)
+    if given_report is not None and not source:
+        report = given_report
+    out.attrs = {"report": report, "value_column": sign_col}
     return out
+
+
+def _line_values(df: pd.DataFrame, source: str | None) -> tuple[np.ndarray, str]:
+    """Signed value of each line (amount, quantity x unit price, quantity or 1) and the
+    user's column that carries its sign (for messages)."""
+    if "amount" in df.columns:
+        return _numbers(df, "amount", source, "a number (currency units)"), _col(df, "amount")
+    if "quantity" in df.columns and "unit_price" in df.columns:
+        qty = _numbers(df, "quantity", source, "a number")
+        price = _numbers(df, "unit_price", source, "a number >= 0 (price per unit)", minimum=0)
+        return qty * price, f"{_col(df, 'quantity')} x {_col(df, 'unit_price')}"
+    if "quantity" in df.columns:
+        return _numbers(df, "quantity", source, "a number"), _col(df, "quantity")
+    return np.ones(len(df)), _col(df, "invoice")
+
+
+def _apply_returns(out: pd.DataFrame, df: pd.DataFrame, back: np.ndarray, value: np.ndarray,
+                   sign_col: str, source: str | None, returns: str, report: ReadReport
+                   ) -> pd.DataFrame:
+    """Refuse, drop or net the negative or cancelled lines ``back`` (see read_transactions)."""
+    if returns == "refuse":
+        k = int(np.flatnonzero(back)[0])
+        invoice = (f" on invoice {str(df['invoice'].iloc[k]).strip()!r}"
+                   if "invoice" in df.columns else "")
+        raise InputError(
+            f"{_where(int(df.index[k]), sign_col, source)}: {value[k]:g}{invoice} is a return "
+            "or cancellation; choose how to treat such lines: returns='drop' ignores them, "
+            "returns='net' subtracts them from the customer's purchases on the same day "
+            "(--returns drop|net on the command line).", source)
+    if returns == "drop":
+        report.returns_dropped = int(back.sum())
+        return out[~back]
+    # net: per customer and local calendar day, purchases less returns
+    size = -np.abs(value)
+    day = out["date"].dt.normalize()
+    key = pd.MultiIndex.from_arrays([out["customer_id"], day])
+    bought = pd.Series(np.where(back, 0.0, value), index=key).groupby(level=[0, 1]).sum()
+    returned = pd.Series(np.where(back, size, 0.0), index=key).groupby(level=[0, 1]).sum()
+    has_buy = pd.Series(~back, index=key).groupby(level=[0, 1]).any()
+    net = bought + returned
+    row_has_buy = has_buy.reindex(key).to_numpy()
+    row_net = net.reindex(key).to_numpy()
+    row_bought = bought.reindex(key).to_numpy()
+    unmatched = back & ~row_has_buy
+    report.returns_dropped = int(unmatched.sum())
+    report.returns_netted = int((back & row_has_buy).sum())
+    netted_days = (returned < 0) & has_buy
+    report.days_cancelled = int((netted_days & (net <= 0)).sum())
+    row_returned = returned.reindex(key).to_numpy() < 0
+    keep = ~back & ((row_net > 0) | ~row_returned)  # only returns cancel a day out
+    result = out[keep].copy()
+    if "amount" in result.columns:
+        netted = row_returned[keep] & (row_bought[keep] > 0)
+        share = np.where(netted, row_net[keep] / np.where(netted, row_bought[keep], 1.0), 1.0)
+        result["amount"] = result["amount"].to_numpy() * share
+    return result
 
 
 def _occasions(tx: pd.DataFrame, freq_days: int) -> pd.DataFrame:
@@ -236,13 +415,15 @@ def _unit_days(time_unit: str) -> float:
 
 def summarise_transactions(transactions: PathOrFrame, *, observation_end: str | None = None,
                            calibration_end: str | None = None, time_unit: str = "week",
-                           freq_days: int = 1) -> pd.DataFrame:
+                           freq_days: int = 1, **read_options: Any) -> pd.DataFrame:
     """Turn a transaction log into the RFM summary the BTYD models take.
 
     Parameters
     ----------
     transactions : path or pandas.DataFrame
-        ``customer_id, date[, amount]`` (see :func:`read_transactions`).
+        ``customer_id, date[, amount]`` (see :func:`read_transactions`, which receives
+        ``read_options``: ``columns``, ``date_format``, ``dayfirst``, ``tz``,
+        ``returns``).
     observation_end : date-like, optional
         End of observation (default: the last transaction date).
     calibration_end : date-like, optional
@@ -258,12 +439,15 @@ def summarise_transactions(transactions: PathOrFrame, *, observation_end: str | 
     pandas.DataFrame
         ``customer_id, frequency, recency, T`` and, if amounts are given,
         ``monetary_value`` = mean value of the repeat occasions (0 without repeats).
+        ``attrs["time_unit"]`` records the unit (the fitters pick it up) and
+        ``attrs["report"]`` the reader's report.
     """
     unit = _unit_days(time_unit)
-    tx = read_transactions(transactions, observation_end=observation_end)
+    tx = read_transactions(transactions, observation_end=observation_end, **read_options)
+    report = tx.attrs.get("report")
     end = pd.Timestamp(calibration_end if calibration_end is not None else
                        observation_end if observation_end is not None else tx["date"].max())
-    tx = tx[tx["date"] <= end]
+    tx = tx[tx["date"].dt.normalize() <= end.normalize()]
     if tx.empty:
         raise InputError(f"no transactions on or before {end.date()}; the calibration period "
                          "must contain some purchases.")
@@ -281,12 +465,13 @@ def summarise_transactions(transactions: PathOrFrame, *, observation_end: str | 
         repeat = (total - first_amount).to_numpy(dtype=float)
         freq = out["frequency"].to_numpy()
         out["monetary_value"] = np.where(freq > 0, repeat / np.maximum(freq, 1), 0.0)
+    out.attrs = {"time_unit": time_unit, "report": report}
     return out
 
 
 def calibration_holdout_split(transactions: PathOrFrame, *, calibration_end: str,
                               observation_end: str | None = None, time_unit: str = "week",
-                              freq_days: int = 1) -> pd.DataFrame:
+                              freq_days: int = 1, **read_options: Any) -> pd.DataFrame:
     """RFM summary of a calibration period with the purchase counts of the holdout period.
 
     Parameters
@@ -297,7 +482,7 @@ def calibration_holdout_split(transactions: PathOrFrame, *, calibration_end: str
         Last day of the calibration period (inclusive).
     observation_end : date-like, optional
         Last day of the holdout period (default: the last transaction date).
-    time_unit, freq_days
+    time_unit, freq_days, read_options
         As in :func:`summarise_transactions`.
 
     Returns
@@ -305,10 +490,11 @@ def calibration_holdout_split(transactions: PathOrFrame, *, calibration_end: str
     pandas.DataFrame
         The calibration RFM (customers first seen by ``calibration_end``) plus
         ``frequency_holdout`` (purchase occasions after calibration_end up to
-        observation_end) and ``duration_holdout`` (its length in ``time_unit``).
+        observation_end) and ``duration_holdout`` (its length in ``time_unit``);
+        ``attrs["time_unit"]`` as in :func:`summarise_transactions`.
     """
     unit = _unit_days(time_unit)
-    tx = read_transactions(transactions, observation_end=observation_end)
+    tx = read_transactions(transactions, observation_end=observation_end, **read_options)
     cal_end = pd.Timestamp(calibration_end)
     obs_end = pd.Timestamp(observation_end) if observation_end is not None else tx["date"].max()
     if obs_end <= cal_end:
@@ -323,6 +509,7 @@ def calibration_holdout_split(transactions: PathOrFrame, *, calibration_end: str
     rfm["frequency_holdout"] = (counts.reindex(rfm["customer_id"]).fillna(0)
                                 .to_numpy(dtype=np.int64))
     rfm["duration_holdout"] = (obs_end.normalize() - cal_end.normalize()).days / unit
+    rfm.attrs = {"time_unit": time_unit, "report": tx.attrs.get("report")}
     return rfm
 
 
@@ -376,7 +563,8 @@ def read_rfm(data: PathOrFrame) -> pd.DataFrame:
     """
     df, source = _load(data, "RFM summary", ("customer_id", "frequency", "recency", "T"))
     ids = df["customer_id"].astype(str).str.strip()
-    dup = ids.duplicated(keep="first").to_numpy()
+    dup = (ids.duplicated(keep="first").to_numpy() if _has_duplicates(ids)
+           else np.zeros(len(ids), dtype=bool))
     if dup.any():
         i = int(np.flatnonzero(dup)[0])
         j = int(np.flatnonzero((ids == ids.iloc[i]).to_numpy())[0])
@@ -488,15 +676,26 @@ def read_durations(data: PathOrFrame) -> pd.DataFrame:
     return pd.DataFrame({"duration": duration, "observed": observed.to_numpy(dtype=bool)})
 
 
-def detect_format(df: pd.DataFrame) -> str:
+def detect_format(df: pd.DataFrame, columns: str | Mapping[str, str] | None = None) -> str:
     """Tell which input format a table is from its columns.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table (its header is enough).
+    columns : str or mapping, optional
+        A column map (role=Column), applied first.
 
     Returns
     -------
     str
-        ``"transactions"``, ``"bgbb"``, ``"rfm"``, ``"survivors"`` or ``"durations"``.
+        ``"subscriptions"``, ``"transactions"``, ``"bgbb"``, ``"rfm"``, ``"survivors"``
+        or ``"durations"``.
     """
-    cols = {_ALIASES.get(str(c).strip().lower(), str(c).strip()) for c in df.columns}
+    mapped = {v: k for k, v in parse_column_map(
+        columns, tuple(sorted(_CANONICAL | {"T"}))).items()}
+    cols = {mapped.get(str(c).strip(), _ALIASES.get(str(c).strip().lower(), str(c).strip()))
+            for c in df.columns}
     cols |= {c.lower() for c in cols if c != "T"}
     for fmt, needed in _FORMATS.items():
         if set(needed) <= cols:

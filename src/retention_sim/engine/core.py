@@ -71,7 +71,8 @@ class Engine:
         Events keep their exact days; the slice only bounds how late an effect decided
         inside the slice (e.g. by the support desk) reaches the batch.
     record_customers : bool, default True
-        Keep the per-customer table (large for millions of customers).
+        Keep the per-customer table and, with the service on, the per-problem table
+        (``RunOutput.extra["problems"]``, :mod:`.problems`); large for millions of customers.
     """
 
     def __init__(self, scenario: ScenarioConfig, seed: Seed = 0,
@@ -101,6 +102,8 @@ class Engine:
         if scenario.service.enabled:
             self.service = ServiceModel(scenario, self.env, self.pop, self.lifetimes,
                                         self.streams, self.calendar, self.sums)
+            if record_customers:  # the problems table goes with the customers table
+                self.service.record_problems()
         # retention levers (docs/model.md §1.4); None when the scenario sets none
         self.levers = LeverSet.build(LeverHost(
             scenario, self.env, self.pop, self.lifetimes, self.streams, self.sums, self.service,
@@ -221,6 +224,8 @@ class Engine:
         if contacts is not None:
             out.extra["contacts"] = contacts
             out.extra["channels"] = tuple(c.name for c in sc.service.channels)
+        if self.service is not None and self.service.problem_log is not None:
+            out.extra["problems"] = self.service.problem_log.table()
         return out
 
     def _customers(self) -> dict[str, np.ndarray]:

@@ -41,6 +41,7 @@ from .calendar import Calendar
 from .desk import Desk
 from .lifetime import Lifetimes, PeriodSums
 from .population import Population
+from .problems import ProblemLog
 from .rng import Streams
 
 __all__ = ["ServiceModel", "SilentMemory"]
@@ -112,6 +113,8 @@ class ServiceModel:
         self.contact_filter: ContactFilter | None = None
         #: memory of silent problems, kept once a lever asks for it (:meth:`track_silent`)
         self.silent: SilentMemory | None = None
+        #: one record per problem, kept on request (:meth:`record_problems`)
+        self.problem_log: ProblemLog | None = None
         lifetimes.purchase_listeners.append(self._purchases)
         lifetimes.service_handler = self._clock_events
         lifetimes.start_listeners.append(self._start_clock)
@@ -151,6 +154,8 @@ class ServiceModel:
         counter = pop.n_problems[ids]
         self.sums.add("problems", t)
         report = self.streams.uniform("complain", pop.key[ids], counter) < self.svc.complaint_probability
+        if self.problem_log is not None:
+            self.problem_log.add(ids, t, counter, report, pop.next_renewal[ids])
         silent = ~report
         if silent.any():
             self.sums.add("silent_problems", t[silent])
@@ -187,6 +192,11 @@ class ServiceModel:
             self._contact(ids[routine], t[routine], ROUTINE)
         alive = pop.phase[ids] == ACTIVE
         self._next_clock(ids[alive], t[alive], self.clock_rate[seg[alive]])
+
+    def record_problems(self) -> None:
+        """Keep one record per problem (:mod:`.problems`; idempotent)."""
+        if self.problem_log is None:
+            self.problem_log = ProblemLog()
 
     # -- silent problems remembered (outreach, surveys) ----------------------------------
     def track_silent(self) -> None:
@@ -232,6 +242,8 @@ class ServiceModel:
         ids, k, days = ids[sel], k[sel], days[sel]
         if ids.size == 0:
             return
+        if self.problem_log is not None:
+            self.problem_log.surfaced(ids, k, days, now)
         n = mem.count[ids]
         fade = 0.5 ** ((days - mem.day[ids]) / self.fx.half_life_days)
         share = k / n

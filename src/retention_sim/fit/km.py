@@ -2,8 +2,10 @@
 
 S(t) = prod over event times t_i <= t of (1 - d_i / n_i) (Kaplan & Meier 1958), with
 Var S(t) = S(t)^2 sum d_i / (n_i (n_i - d_i)) (Greenwood 1926) and pointwise 95%
-confidence intervals on the log(-log S) scale (Kalbfleisch & Prentice 2002), which
-stay inside [0, 1].  Durations are in the data's time unit.
+confidence intervals, either on the log(-log S) scale ("log-log", Kalbfleisch &
+Prentice 2002; lifelines' choice), which stay inside [0, 1], or on the log S scale
+("log", the default of R's ``survival::survfit``; the upper bound is cut at 1).
+Durations are in the data's time unit (``time_unit_``).
 """
 
 from __future__ import annotations
@@ -17,9 +19,12 @@ import pandas as pd
 from ..data.readers import read_durations
 from ..kernel.errors import InputError, NotFittedError
 from ..kernel.stats import z_value
-from .base import ArrayLike
+from .base import ArrayLike, check_time_unit, frame_time_unit
 
-__all__ = ["KaplanMeier"]
+__all__ = ["KaplanMeier", "CONF_TYPES"]
+
+CONF_TYPES = ("log-log", "log")
+"""Scales of the pointwise confidence intervals (see the module notes)."""
 
 
 
@@ -31,11 +36,15 @@ class KaplanMeier:
     survival_function_ : pandas.DataFrame
         Index ``timeline`` (0 and every distinct duration); columns ``at_risk``,
         ``events``, ``censored``, ``survival``, ``se`` (Greenwood), ``ci_low_95``,
-        ``ci_high_95`` (log-log).
+        ``ci_high_95`` (on the scale ``conf_type_``).
     median_ : float
         Smallest time at which S(t) <= 0.5 (``inf`` if the curve never gets there).
     n_ : int
         Number of subjects.
+    time_unit_ : str or None
+        Unit of the durations (None if unknown).
+    conf_type_ : {"log-log", "log"}
+        Scale of the intervals.
 
     Examples
     --------
@@ -52,9 +61,11 @@ class KaplanMeier:
         self.n_: int = 0
         self.log_likelihood_: float | None = None
         self.input_format_: str | None = None
+        self.time_unit_: str | None = None
+        self.conf_type_: str = "log-log"
 
-    def fit(self, durations: pd.DataFrame | ArrayLike, observed: ArrayLike | None = None
-            ) -> KaplanMeier:
+    def fit(self, durations: pd.DataFrame | ArrayLike, observed: ArrayLike | None = None, *,
+            conf_type: str = "log-log", time_unit: str | None = None) -> KaplanMeier:
         """Estimate the survival function.
 
         Parameters
@@ -63,12 +74,23 @@ class KaplanMeier:
             A frame ``duration, observed`` or the durations (>= 0, in the data's unit).
         observed : array-like, optional
             1/True if the event (e.g. churn) was seen, 0/False if censored; default all 1.
+        conf_type : {"log-log", "log"}, default "log-log"
+            Scale of the pointwise 95% intervals: log(-log S) (stays in [0, 1]) or log S
+            (R's default, upper bound cut at 1).
+        time_unit : str, optional
+            Unit of the durations (default: the unit recorded on the frame, else unknown).
 
         Returns
         -------
         KaplanMeier
             ``self``, fitted.
         """
+        if conf_type not in CONF_TYPES:
+            raise InputError(f"The 'conf_type' parameter of KaplanMeier.fit must be one of "
+                             f"{', '.join(CONF_TYPES)}. Got {conf_type!r}.")
+        unit = check_time_unit(time_unit, "KaplanMeier.fit")
+        self.time_unit_ = unit if unit is not None else frame_time_unit(durations)
+        self.conf_type_ = conf_type
         if isinstance(durations, pd.DataFrame):
             df = read_durations(durations)
         else:
@@ -90,9 +112,14 @@ class KaplanMeier:
             green = np.cumsum(terms)
             se = surv * np.sqrt(green)
             log_s = np.log(surv)
-            spread = z_value(0.95) * np.sqrt(green) / np.abs(log_s)
-            low = surv ** np.exp(spread)
-            high = surv ** np.exp(-spread)
+            if conf_type == "log-log":
+                spread = z_value(0.95) * np.sqrt(green) / np.abs(log_s)
+                low = surv ** np.exp(spread)
+                high = surv ** np.exp(-spread)
+            else:
+                spread = z_value(0.95) * np.sqrt(green)
+                low = surv * np.exp(-spread)
+                high = np.minimum(surv * np.exp(spread), 1.0)
         undefined = (surv <= 0) | (surv >= 1) | ~np.isfinite(spread)
         low = np.where(undefined, surv, low)  # S = 1 before any event, S = 0 at the end
         high = np.where(undefined, surv, high)
@@ -155,14 +182,29 @@ class KaplanMeier:
         return {}
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"model": "km", "n", "params": {"median"}, "se": {}, "log_likelihood": None}``.
+        """The fit as plain JSON-ready values.
 
-        An infinite median (the curve never reaches 0.5) is reported as ``None``.
+        Returns
+        -------
+        dict
+            ``{"model": "km", "n", "time_unit", "conf_type", "params": {"median"},
+            "median_ci_95": [low, high], "se": {}, "log_likelihood": None,
+            "survival_table": [{"timeline", "at_risk", "events", "censored", "survival",
+            "se", "ci_low_95", "ci_high_95"}, ...]}``.  An infinite median or bound (the
+            curve never reaches 0.5) is reported as ``None``.
         """
-        self._check_fitted()
-        median = self.median_ if math.isfinite(self.median_) else None
-        return {"model": self.name, "n": self.n_, "params": {"median": median}, "se": {},
-                "log_likelihood": None}
+        frame = self._check_fitted()
+
+        def plain(v: float) -> float | None:
+            return float(v) if math.isfinite(v) else None
+
+        table = frame.reset_index()
+        return {"model": self.name, "n": self.n_, "time_unit": self.time_unit_,
+                "conf_type": self.conf_type_, "params": {"median": plain(self.median_)},
+                "median_ci_95": [plain(v) for v in self.median_ci_], "se": {},
+                "log_likelihood": None,
+                "survival_table": [{k: plain(float(v)) for k, v in row.items()}
+                                   for row in table.to_dict(orient="records")]}
 
     def __repr__(self) -> str:
         if self.survival_function_ is None:

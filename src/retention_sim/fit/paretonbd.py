@@ -100,10 +100,21 @@ class ParetoNBD(ParametricFitter):
     """
 
     name = "paretonbd"
+    label = "Pareto/NBD"
     param_names = ("r", "alpha", "s", "beta")
+    lacks = {
+        "r": "variation in purchase rates across customers (with none, r and alpha grow "
+             "without bound)",
+        "alpha": "variation in purchase rates across customers (with none, r and alpha grow "
+                 "without bound)",
+        "s": "signs of dropout (customers whose last purchase lies well before the end of "
+             "observation)",
+        "beta": "signs of dropout (customers whose last purchase lies well before the end of "
+                "observation)",
+    }
 
     def fit(self, frequency: pd.DataFrame | ArrayLike, recency: ArrayLike | None = None,
-            T: ArrayLike | None = None, *,
+            T: ArrayLike | None = None, *, time_unit: str | None = None,
             initial_params: Mapping[str, float] | None = None) -> ParetoNBD:
         """Fit by maximum likelihood.
 
@@ -113,6 +124,9 @@ class ParetoNBD(ParametricFitter):
             An RFM frame (``frequency, recency, T``) or the repeat-purchase counts x.
         recency, T : array-like, optional
             t_x and T, from the first purchase, in the data's time unit.
+        time_unit : {"day", "week", "month", "quarter", "year"}, optional
+            Unit of recency and T (default: the unit recorded on the frame, else
+            unknown); see :meth:`retention_sim.fit.BGNBD.fit`.
         initial_params : mapping, optional
             Starting values.
 
@@ -120,9 +134,15 @@ class ParetoNBD(ParametricFitter):
         -------
         ParetoNBD
             ``self``, fitted; ``n_`` is the number of customers.
+
+        Raises
+        ------
+        ConvergenceError
+            Data that cannot identify the model, with what they lack.
         """
+        self._set_time_unit(time_unit, frequency)
         x, tx, t = rfm_arrays(frequency, recency, T)
-        check_rfm_identified(x, t, "Pareto/NBD")
+        check_rfm_identified(x, t, self.label)
         tx = np.where(x > 0, tx, 0.0)
         pilot = pilot_rows((x, tx, t), _prepare)
         (x, tx, t), w = compress_rows(x, tx, t)
@@ -134,6 +154,20 @@ class ParetoNBD(ParametricFitter):
         rate = np.dot(w, x) / max(np.dot(w, t), 1e-12)
         scale = float(np.average(t, weights=w))
         return np.array([1.0, 1.0 / max(rate, 1e-6), 1.0, scale])
+
+    def _scales(self, data: Data) -> np.ndarray:
+        mean_t = float(np.average(data["T"], weights=data["w"]))
+        scale = mean_t if mean_t > 0 else 1.0
+        return np.array([1.0, scale, 1.0, scale])
+
+    def individual_log_likelihood(self, frequency: ArrayLike, recency: ArrayLike,
+                                  T: ArrayLike) -> np.ndarray:
+        """Log-likelihood of each customer's (x, t_x, T) at the fitted parameters
+        (Fader & Hardie 2005); their sum is ``log_likelihood_`` on the fitted data."""
+        theta = self._check_fitted()
+        x, tx, t = rfm_arrays(frequency, recency, T)
+        const, la, ld = _log_terms(theta, x, np.where(x > 0, tx, 0.0), t)
+        return const + np.logaddexp(la, ld)
 
     def _negative_log_likelihood(self, theta: np.ndarray, data: Data) -> float:
         k1 = _log_k(theta, data["x1"], data["u1"])[data["i1"]]
@@ -152,39 +186,58 @@ class ParetoNBD(ParametricFitter):
         """
         theta = self._check_fitted()
         x, tx, t = rfm_arrays(frequency, recency, T)
-        _, la, ld = _log_terms(theta, x, tx, t)
-        return np.exp(la - np.logaddexp(la, ld))
+        return self._p_alive(theta, x, tx, t)
 
-    def p_alive_at(self, t: ArrayLike) -> np.ndarray:
-        """Unconditional P(a new customer is still active at time t) = (beta/(beta+t))^s."""
+    def _p_alive(self, theta: np.ndarray, x: np.ndarray, tx: np.ndarray, t: np.ndarray
+                 ) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(self._log_odds_dead(theta, x, tx, t)))
+
+    def _log_odds_dead(self, theta: np.ndarray, x: np.ndarray, tx: np.ndarray, t: np.ndarray
+                       ) -> np.ndarray:
+        """log(P(dead)/P(alive)) given (x, t_x, T)."""
+        _, la, ld = _log_terms(theta, x, np.where(x > 0, tx, 0.0), t)
+        return ld - la
+
+    def p_alive_at(self, t: ArrayLike, *, unit: str | None = None) -> np.ndarray:
+        """Unconditional P(a new customer is still active at time t) = (beta/(beta+t))^s.
+
+        ``t`` in ``unit`` (default: the model's unit; see :meth:`horizon`).
+        """
         _, _, s, beta = self._check_fitted()
-        return (beta / (beta + np.asarray(t, dtype=float))) ** s
+        return (beta / (beta + self.horizon(t, unit))) ** s
 
-    def expected_transactions(self, t: ArrayLike) -> np.ndarray:
+    def expected_transactions(self, t: ArrayLike, *, unit: str | None = None) -> np.ndarray:
         """Unconditional E[X(t)] for a new customer (Schmittlein et al. 1987).
 
         E[X(t)] = r beta / (alpha (s - 1)) * [1 - (beta/(beta+t))^(s-1)], with the
-        limit r beta / alpha * log(1 + t/beta) at s = 1.
+        limit r beta / alpha * log(1 + t/beta) at s = 1; ``t`` in ``unit`` (default:
+        the model's unit).
         """
         r, alpha, s, beta = self._check_fitted()
-        t = np.asarray(t, dtype=float)
+        t = self.horizon(t, unit)
         if abs(s - 1.0) < 1e-10:
             return r * beta / alpha * np.log1p(t / beta)
         return r * beta / (alpha * (s - 1)) * (1 - (beta / (beta + t)) ** (s - 1))
 
     def conditional_expected_transactions(self, t: ArrayLike, frequency: ArrayLike,
-                                          recency: ArrayLike, T: ArrayLike) -> np.ndarray:
+                                          recency: ArrayLike, T: ArrayLike, *,
+                                          unit: str | None = None) -> np.ndarray:
         """E[Y(t) | x, t_x, T]: expected purchases in (T, T + t] (Schmittlein et al. 1987).
 
         E[Y(t)|...] = (r+x)(beta+T) / ((alpha+T)(s-1)) * [1 - ((beta+T)/(beta+T+t))^(s-1)]
-        * P(alive | x, t_x, T).
+        * P(alive | x, t_x, T); ``t`` in ``unit`` (default: the model's unit).
         """
-        r, alpha, s, beta = self._check_fitted()
+        theta = self._check_fitted()
         x, tx, tt = rfm_arrays(frequency, recency, T)
+        t = self.horizon(t, unit)
+        return self._given_alive(theta, t, x, tt) * self._p_alive(theta, x, tx, tt)
+
+    def _given_alive(self, theta: np.ndarray, t: ArrayLike, x: np.ndarray, tt: np.ndarray
+                     ) -> np.ndarray:
+        """E[Y(t) | alive at T, x, T] (does not depend on t_x)."""
+        r, alpha, s, beta = theta
         t = np.asarray(t, dtype=float)
         if abs(s - 1.0) < 1e-10:
-            mean = (r + x) * (beta + tt) / (alpha + tt) * np.log1p(t / (beta + tt))
-        else:
-            mean = ((r + x) * (beta + tt) / ((alpha + tt) * (s - 1))
-                    * (1 - ((beta + tt) / (beta + tt + t)) ** (s - 1)))
-        return mean * self.p_alive(x, tx, tt)
+            return (r + x) * (beta + tt) / (alpha + tt) * np.log1p(t / (beta + tt))
+        return ((r + x) * (beta + tt) / ((alpha + tt) * (s - 1))
+                * (1 - ((beta + tt) / (beta + tt + t)) ** (s - 1)))

@@ -59,7 +59,7 @@ MANIFEST = "manifest.json"
 #: names a result folder may hold (a folder holding only these may be replaced)
 RESULT_FILES = frozenset({MANIFEST, "summary.json", "periods.csv", "customers.parquet",
                           "contacts.parquet", "comparison.csv", "report.html", "overview.png",
-                          "comparison.png", "results.parquet"})
+                          "comparison.png", "results.parquet", "problems.parquet"})
 #: linux renameat2(2): swap two paths atomically
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100

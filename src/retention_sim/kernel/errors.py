@@ -24,7 +24,7 @@ import math
 import numbers
 from collections.abc import Collection, Iterable
 
-__all__ = ["InputError", "ConvergenceError", "NotFittedError", "invalid_parameter",
+__all__ = ["InputError", "ConvergenceError", "NotFittedError", "DataWarning", "invalid_parameter",
            "check_int", "check_number", "check_choice", "check_choices", "elide"]
 
 #: values longer than this many characters are elided in messages
@@ -91,6 +91,13 @@ class ConvergenceError(InputError):
 
 class NotFittedError(InputError):
     """A fitted value or prediction was asked of a model that is not fitted yet."""
+
+
+class DataWarning(UserWarning):
+    """The data break an assumption of the model, but a fit is still possible.
+
+    Issued with :func:`warnings.warn`; the command line prints it as one line.
+    """
 
 
 def invalid_parameter(name: str, owner: str, allowed: str, got: object) -> InputError:
