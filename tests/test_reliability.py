@@ -71,7 +71,7 @@ def test_reproducer_scenarios_exit_2_quickly(tmp_path, capsys, command: str, cas
 
 def test_reproducer_zero_amounts_names_customer_lines_and_column(capsys) -> None:
     line = one_error_line(capsys, main(["fit", "gammagamma", str(CASES / "zero-amounts.csv")]))
-    assert "customer '1'" in line and "lines 2, 3, 4" in line and "column 'amount'" in line
+    assert "customer '1'" in line and "lines 3, 4" in line and "'amount'" in line
 
 
 @pytest.mark.parametrize("model", ["gammagamma", "bgnbd"])

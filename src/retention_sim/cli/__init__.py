@@ -110,13 +110,15 @@ def _guarded() -> Iterator[None]:
         else:
             show(message, category, filename, lineno, file, line)
 
-    warnings.showwarning = one_line_warning
-    try:
-        yield
-    finally:
-        warnings.showwarning = show
-        if old is not None:
-            signal.signal(signal.SIGTERM, old)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", CapacityWarning)
+        warnings.showwarning = one_line_warning
+        try:
+            yield
+        finally:
+            warnings.showwarning = show
+            if old is not None:
+                signal.signal(signal.SIGTERM, old)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
