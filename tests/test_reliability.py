@@ -349,6 +349,27 @@ def test_an_error_inside_removes_the_temporary_folder(tmp_path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+def test_signals_wait_until_a_swap_is_done() -> None:
+    """SIGTERM sent from another thread during a critical section runs its handler after."""
+    import signal
+    import threading
+
+    from retention_sim.kernel.atomic import deferring, signals_deferred
+
+    seen: list[int] = []
+    old = signal.signal(signal.SIGTERM, deferring(lambda signum, frame: seen.append(signum)))
+    try:
+        with signals_deferred():
+            sender = threading.Thread(target=os.kill, args=(os.getpid(), signal.SIGTERM))
+            sender.start()
+            sender.join()
+            time.sleep(0.2)
+            assert seen == []
+        assert seen == [signal.SIGTERM]
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
 def test_result_write_api(tmp_path) -> None:
     sc = load_scenario(shipped_scenario("retail"), ["population.initial_customers=100",
                                                     "horizon_days=60"])

@@ -20,6 +20,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 
+from ..kernel.atomic import deferring
 from ..kernel.capacity import CapacityWarning
 from ..kernel.errors import ConvergenceError, InputError, elide
 from . import claims, compare, demo, fit, holdout, queue, run, score, sweep
@@ -100,7 +101,8 @@ def _guarded() -> Iterator[None]:
     """SIGTERM as an exception and capacity warnings as one line, for one command."""
     old = None
     if threading.current_thread() is threading.main_thread():
-        old = signal.signal(signal.SIGTERM, _terminate)
+        old = (signal.signal(signal.SIGTERM, deferring(_terminate)),
+               signal.signal(signal.SIGINT, deferring(signal.default_int_handler)))
     show = warnings.showwarning
 
     def one_line_warning(message, category, filename, lineno, file=None, line=None):  # type: ignore[no-untyped-def]
@@ -117,8 +119,9 @@ def _guarded() -> Iterator[None]:
             yield
         finally:
             warnings.showwarning = show
-            if old is not None:
-                signal.signal(signal.SIGTERM, old)
+            for signum, handler in zip((signal.SIGTERM, signal.SIGINT), old or (), strict=False):
+                if handler is not None:  # None: set outside Python, cannot be restored
+                    signal.signal(signum, handler)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -14,11 +14,13 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from .errors import InputError
 
 __all__ = ["atomic_write", "atomic_write_text", "atomic_write_bytes", "OutputFolder",
-           "FolderLock", "check_output_folder", "write_manifest", "MANIFEST", "RESULT_FILES"]
+           "FolderLock", "check_output_folder", "write_manifest", "MANIFEST", "RESULT_FILES",
+           "signals_deferred", "deferring"]
 
 
 def atomic_write(path: Path, writer: Callable[[Path], None]) -> Path:
@@ -138,6 +140,11 @@ class FolderLock:
         self._fd: int | None = None
 
     def acquire(self) -> FolderLock:
+        """Take the lock (signals deferred meanwhile, so none leaves it half-taken)."""
+        with signals_deferred():
+            return self._acquire()
+
+    def _acquire(self) -> FolderLock:
         import fcntl
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -167,11 +174,12 @@ class FolderLock:
     def release(self) -> None:
         if self._fd is None:
             return
-        try:
-            self.file.unlink(missing_ok=True)
-        finally:
-            os.close(self._fd)
-            self._fd = None
+        with signals_deferred():
+            try:
+                self.file.unlink(missing_ok=True)
+            finally:
+                os.close(self._fd)
+                self._fd = None
 
     def __enter__(self) -> FolderLock:
         return self.acquire()
@@ -180,19 +188,46 @@ class FolderLock:
         self.release()
 
 
+#: signals that arrived while deferred: (handler, signum, frame)
+_DEFERRAL: dict[str, Any] = {"depth": 0, "pending": []}
+
+
+def deferring(handler: Callable[[int, Any], Any]) -> Callable[[int, Any], Any]:
+    """A signal handler that waits while a folder is swapped or cleaned up
+    (:func:`signals_deferred`) and runs as soon as that is done."""
+    def wrapped(signum: int, frame: Any) -> Any:
+        if _DEFERRAL["depth"]:
+            _DEFERRAL["pending"].append((handler, signum, frame))
+            return None
+        return handler(signum, frame)
+
+    return wrapped
+
+
 @contextlib.contextmanager
-def _signals_deferred() -> Iterator[None]:
-    """Defer SIGINT and SIGTERM while a folder is swapped or cleaned (delivered after)."""
+def signals_deferred() -> Iterator[None]:
+    """Defer SIGINT and SIGTERM for a short critical section.
+
+    Handlers installed through :func:`deferring` (the command line's) run when the
+    section ends, whichever thread the signal reached; the signals are also blocked in
+    this thread, which defers Python's default handlers where no such handler is set.
+    """
     import signal
 
-    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - not POSIX
-        yield
-        return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    old = None
+    if hasattr(signal, "pthread_sigmask"):
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    _DEFERRAL["depth"] += 1
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        _DEFERRAL["depth"] -= 1
+        if old is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        if not _DEFERRAL["depth"] and _DEFERRAL["pending"]:
+            handler, signum, frame = _DEFERRAL["pending"][0]
+            _DEFERRAL["pending"].clear()
+            handler(signum, frame)
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -253,18 +288,20 @@ class OutputFolder:
 
     def __enter__(self) -> Path:
         self.check()
-        self._lock.acquire()
         try:
-            with _signals_deferred():
+            with signals_deferred():  # a signal lands after, inside this try
+                self._lock.acquire()
                 old = [p for p in self._stale() if p.name.startswith(f".{self.path.name}.old-")]
                 if not self.path.exists() and old and (old[0] / MANIFEST).is_file():
                     os.rename(old[0], self.path)  # a swap interrupted half-way: restore
                 for stale in self._stale():
                     _remove(stale)
-            self.check()
-            self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.tmp-",
-                                             dir=self.path.parent))
+                self.check()
+                self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.tmp-",
+                                                 dir=self.path.parent))
         except BaseException:
+            if self.tmp is not None:
+                _remove(self.tmp)
             self._lock.release()
             raise
         return self.tmp
@@ -273,7 +310,7 @@ class OutputFolder:
                  tb: object) -> None:
         assert self.tmp is not None
         try:
-            with _signals_deferred():
+            with signals_deferred():
                 if exc_type is None:
                     self._commit(self.tmp)
                 else:
