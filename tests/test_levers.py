@@ -278,7 +278,7 @@ def base_data() -> dict[str, Any]:
     ({"stamp_card": {"stamps_required": 8, "endowed_stamps": 9, "reward_value": 1}},
      "Got 9."),
     ({"outreach": {"cadence_days": -30, "channel": "phone", "minutes_per_call": 5}},
-     "levers.outreach.cadence_days must be greater than 0. Got -30."),
+     "levers.outreach.cadence_days must be a finite number in (0, inf). Got -30."),
     ({"outreach": {"cadence_days": 30, "channel": "fone", "minutes_per_call": 5}},
      "levers.outreach.channel must be one of the channels in service.channels ('phone'). Got 'fone'."),
     ({"tiers": {"levels": [{"name": "gold", "min_spend": 500}, {"name": "silver", "min_spend": 100}]}},
@@ -290,7 +290,7 @@ def base_data() -> dict[str, Any]:
     ({"offers": {"target": "segment", "segments": ["vip"], "discount": 0.1, "duration_days": 10}},
      "levers.offers.segments names unknown segment(s) 'vip'"),
     ({"offers": {"discount": 1.5, "duration_days": 10}},
-     "levers.offers.discount must be less than or equal to 1. Got 1.5."),
+     "levers.offers.discount must be a finite number in (0, 1]. Got 1.5."),
 ])
 def test_invalid_lever_settings_name_the_field(levers: dict[str, Any], message: str) -> None:
     with pytest.raises(InputError) as info:

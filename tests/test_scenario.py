@@ -236,7 +236,7 @@ def test_cross_field_rules() -> None:
 
 @pytest.mark.parametrize(("value", "expected"), [
     ([2] * 23, "service.channels.0.shifts must have at least 24 items"),
-    ([2] * 23 + [-1], "service.channels.0.shifts.23 must be greater than or equal to 0. Got -1."),
+    ([2] * 23 + [-1], "service.channels.0.shifts.23 must be a whole number in [0, 100000]. Got -1."),
     ([0] * 24, "shifts has no agent in any hour"),
 ])
 def test_shifts_are_checked(value: list[int], expected: str) -> None:

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .engine import RunOutput
-from .kernel.atomic import atomic_write, atomic_write_text
+from .kernel.atomic import MANIFEST, OutputFolder, atomic_write
 from .kernel.codes import KINDS, SOURCES
 from .kernel.errors import InputError, invalid_parameter
 from .kernel.stats import t_interval
@@ -178,27 +178,53 @@ class Result:
                    for name, row in self.metrics().iterrows()}
         return {"scenario": self.scenario, "replications": self.replications, "metrics": metrics}
 
-    def write(self, out_dir: str | Path) -> list[Path]:
-        """Write ``summary.json``, ``periods.csv``, ``customers.parquet`` and (service on)
-        ``contacts.parquet`` and ``problems.parquet`` atomically."""
+    def write(self, out_dir: str | Path, *, overwrite: bool = False) -> list[Path]:
+        """Write the result folder: ``summary.json``, ``periods.csv``, ``customers.parquet``
+        (when customers were recorded), ``contacts.parquet`` and ``problems.parquet``
+        (service on) and ``manifest.json``.
+
+        The folder is complete or absent: it is written into a temporary sibling and
+        renamed into place (:class:`~retention_sim.kernel.atomic.OutputFolder`).
+
+        Parameters
+        ----------
+        out_dir : path
+            The folder; it must be new, empty or (with ``overwrite``) a previous result,
+            which is then replaced whole.
+        overwrite : bool, default False
+            Replace an existing result folder.
+
+        Raises
+        ------
+        InputError
+            ``out_dir`` is a file, cannot be written, already holds a result (without
+            ``overwrite``), holds other files, or is being written by another process.
+        """
         out = Path(out_dir)
-        written = [
-            atomic_write_text(out / "summary.json", json.dumps(self.to_dict(), indent=2) + "\n"),
-            atomic_write(out / "periods.csv",
-                         lambda p: self.periods.to_csv(p, index=False, float_format="%.10g")),
-        ]
+        with OutputFolder(out, overwrite=overwrite) as tmp:
+            names = self.write_files(tmp)
+        return [out / name for name in [*names, MANIFEST]]
+
+    def write_files(self, folder: str | Path) -> list[str]:
+        """Write the result's files into the existing ``folder`` (no atomicity of its own;
+        :meth:`write` calls it on a temporary folder).  Returns the file names."""
+        folder = Path(folder)
+        (folder / "summary.json").write_text(json.dumps(self.to_dict(), indent=2) + "\n",
+                                             encoding="utf-8")
+        self.periods.to_csv(folder / "periods.csv", index=False, float_format="%.10g")
+        names = ["summary.json", "periods.csv"]
         if all(o.customers is not None for o in self.outputs):
-            written.append(atomic_write(out / "customers.parquet",
-                                        lambda p: self.customers.to_parquet(p, index=False)))
+            self.customers.to_parquet(folder / "customers.parquet", index=False)
+            names.append("customers.parquet")
         contacts = self.contacts
         if not contacts.empty:
-            written.append(atomic_write(out / "contacts.parquet",
-                                        lambda p: contacts.to_parquet(p, index=False)))
+            contacts.to_parquet(folder / "contacts.parquet", index=False)
+            names.append("contacts.parquet")
         problems = self.problems
         if not problems.empty:
-            written.append(atomic_write(out / "problems.parquet",
-                                        lambda p: problems.to_parquet(p, index=False)))
-        return written
+            problems.to_parquet(folder / "problems.parquet", index=False)
+            names.append("problems.parquet")
+        return names
 
     def to_csv(self, path: str | Path) -> Path:
         """Write the periods table as CSV."""

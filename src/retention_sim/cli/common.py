@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["positive_int", "seed", "scenario_path", "add_overrides", "progress",
-           "metrics_table"]
+__all__ = ["positive_int", "seed", "scenario_path", "add_overrides", "add_overwrite",
+           "progress", "metrics_table"]
 
 
 def positive_int(text: str) -> int:
@@ -50,6 +50,11 @@ def add_overrides(p: argparse.ArgumentParser, what: str = "the scenario") -> Non
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
                    help=f"override a value of {what}, e.g. population.initial_customers=5000 "
                         "(repeatable)")
+
+
+def add_overwrite(p: argparse.ArgumentParser, what: str = "an existing result folder") -> None:
+    p.add_argument("--overwrite", action="store_true",
+                   help=f"replace {what} whole (refused otherwise)")
 
 
 def progress(total: int, label: str, unit: str = "rep") -> Any:

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
 
-from .common import add_overrides, metrics_table, positive_int, progress, scenario_path, seed
+from .common import (
+    add_overrides,
+    add_overwrite,
+    metrics_table,
+    positive_int,
+    progress,
+    scenario_path,
+    seed,
+)
 
 
 def levers_epilog() -> str:
@@ -31,7 +40,9 @@ def register(sub: Any) -> None:
                    help="processes for replications (default: all CPUs)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--out", type=Path, help="write summary.json, periods.csv, customers.parquet"
-                   " (service on: contacts.parquet, problems.parquet)")
+                   " (service on: contacts.parquet, problems.parquet) and manifest.json to "
+                   "this folder, whole or not at all")
+    add_overwrite(p)
     p.set_defaults(handler=cmd_run)
 
     p = sub.add_parser("validate", help="check a scenario file (exit 0 or 2)",
@@ -43,15 +54,21 @@ def register(sub: Any) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from ..experiment import run
+    from ..experiment.capacity import estimate_run
+    from ..kernel.atomic import OutputFolder
     from ..scenario import load_scenario
 
     scenario = load_scenario(args.scenario, args.overrides)
     reps = args.replications or 1
-    with progress(reps, scenario.name) as bar:
+    folder = None
+    if args.out:  # checked and locked before anything runs
+        size = estimate_run(scenario, reps).output_bytes
+        folder = OutputFolder(args.out, overwrite=args.overwrite, expected_bytes=int(size)).check()
+    with folder or contextlib.nullcontext() as tmp, progress(reps, scenario.name) as bar:
         result = run(scenario, seed=args.seed, replications=reps, workers=args.workers,
                      progress=bar.update)
-    if args.out:
-        result.write(args.out)
+        if tmp is not None:
+            result.write_files(tmp)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
     else:
