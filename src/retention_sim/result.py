@@ -97,6 +97,12 @@ class Result:
         return len(self.outputs)
 
     @property
+    def warnings(self) -> list[str]:
+        """The engine's warnings of every replication, each once, in order of first appearance
+        (docs/model.md §2.4)."""
+        return list(dict.fromkeys(w for o in self.outputs for w in o.warnings))
+
+    @property
     def periods(self) -> pd.DataFrame:
         """Tidy per-period table: ``scenario, replication, period, ...``."""
         if self._periods is None:

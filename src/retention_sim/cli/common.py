@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["positive_int", "seed", "scenario_path", "add_overrides", "progress",
-           "metrics_table"]
+           "metrics_table", "print_warnings"]
 
 
 def positive_int(text: str) -> int:
@@ -68,3 +68,9 @@ def metrics_table(metrics: Any) -> str:
         lines.append(f"{name:<22}{row['mean']:>16,.6g}{ci:>34}")
     return "\n".join(lines)
 
+
+
+def print_warnings(warnings: Any) -> None:
+    """Print each warning of a run on stderr, one line each (``retention-sim: warning: ...``)."""
+    for message in warnings:
+        print(f"retention-sim: warning: {message}", file=sys.stderr)

@@ -7,7 +7,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .common import add_overrides, metrics_table, positive_int, progress, scenario_path, seed
+from .common import (
+    add_overrides,
+    metrics_table,
+    positive_int,
+    print_warnings,
+    progress,
+    scenario_path,
+    seed,
+)
 
 
 def levers_epilog() -> str:
@@ -49,6 +57,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     with progress(reps, scenario.name) as bar:
         result = run(scenario, seed=args.seed, replications=reps, workers=args.workers,
                      progress=bar.update)
+    print_warnings(result.warnings)
     if args.out:
         result.write(args.out)
     if args.json:

@@ -24,14 +24,15 @@ from ..kernel.errors import check_int, check_number, invalid_parameter
 from ..kernel.seeds import Seed, child_seed
 from ..scenario import ScenarioConfig
 from .calendar import Calendar
-from .ledger import build_ledger
+from .ledger import build_ledger, partial_period
 from .levers import LeverHost, LeverSet
 from .lifetime import Lifetimes, PeriodSums
 from .population import Population, SegmentTable, identity_keys
 from .rng import Streams
 from .service import ServiceModel
 
-__all__ = ["Engine", "RunOutput", "replication_seed", "simulate"]
+__all__ = ["Engine", "RunOutput", "partial_period", "replication_seed", "simulate"]
+
 
 
 def replication_seed(seed: Seed, replication: int) -> np.random.SeedSequence:
@@ -55,6 +56,8 @@ class RunOutput:
     events: int
     seconds: float
     extra: dict[str, Any] = field(default_factory=dict)
+    #: what the engine noticed and the user should know (one line each; docs/model.md §2.4)
+    warnings: tuple[str, ...] = ()
 
 
 class Engine:
@@ -85,6 +88,8 @@ class Engine:
         check_int(replication, "replication", "Engine", low=0)
         self.scenario = scenario
         self.replication = replication
+        #: one-line warnings collected during the run (see :meth:`warn`)
+        self.warnings: list[str] = []
         self.record_customers = record_customers
         self.streams = Streams(seed)
         self.env = simpy.Environment()
@@ -93,6 +98,14 @@ class Engine:
         self.pop = Population(table, capacity=expected)
         self.calendar = Calendar(scenario.horizon_days, slice_days)
         self.n_periods = max(1, int(np.ceil(scenario.horizon_days / scenario.period_days - 1e-9)))
+        fraction = partial_period(scenario)
+        if fraction is not None:
+            self.warn(f"horizon_days {scenario.horizon_days:g} is {scenario.horizon_days / scenario.period_days:.4g} "
+                      f"{scenario.period}s: the last period is partial ({fraction:.3g} of a "
+                      f"{scenario.period}), so its churn and retention rates are left out (NaN); "
+                      f"a horizon of {self.n_periods - 1} or {self.n_periods} whole {scenario.period}s "
+                      f"is {(self.n_periods - 1) * scenario.period_days:g} or "
+                      f"{self.n_periods * scenario.period_days:g} days")
         self.sums = PeriodSums(scenario.period_days, self.n_periods)
         self._stamp = np.empty(0, dtype=np.int64)
         self.lifetimes = Lifetimes(self.pop, self.streams, self.calendar, self.sums,
@@ -104,7 +117,12 @@ class Engine:
         # retention levers (docs/model.md §1.4); None when the scenario sets none
         self.levers = LeverSet.build(LeverHost(
             scenario, self.env, self.pop, self.lifetimes, self.streams, self.sums, self.service,
-            self.n_periods, self._add))
+            self.n_periods, self._add, self.warn))
+
+    def warn(self, message: str) -> None:
+        """Record a one-line warning for this run (kept once; ``RunOutput.warnings``)."""
+        if message not in self.warnings:
+            self.warnings.append(message)
 
     # -- acquisition --------------------------------------------------------------
     def _poisson(self, purpose: str, period: int, mean: float) -> int:
@@ -215,7 +233,8 @@ class Engine:
         if customers is not None and self.levers is not None:
             customers.update(self.levers.customer_columns())
         out = RunOutput(sc.name, self.replication, periods, customers, self.pop.table.names,
-                        self.lifetimes.events, time.perf_counter() - wall)
+                        self.lifetimes.events, time.perf_counter() - wall,
+                        warnings=tuple(self.warnings))
         if self.levers is not None:
             out.extra["levers"] = self.levers.touched()
         if contacts is not None:

@@ -120,6 +120,22 @@ class TiersLever(Lever):
         self.count_columns = ("tier_members", *(f"tier_{lv.name}_members" for lv in levels))
         self.price = host.pop.table.price_per_period
         host.lifetimes.purchase_listeners.append(self._purchases)
+        self._warn_unreachable(host)
+
+    def _warn_unreachable(self, host: Host) -> None:
+        """Warn about levels no customer can reach: without purchase spend, the most anyone
+        spends over the window is the highest subscription price × ``window_periods``."""
+        segments = host.scenario.population.segments
+        if any(s.purchases is not None and s.spend is not None for s in segments):
+            return  # purchase spend has no upper bound
+        window = self.cfg.window_periods
+        most = max(s.price_per_period for s in segments) * window
+        for level in self.cfg.levels:
+            if level.min_spend > most * (1 + 1e-12):
+                host.warn(f"levers.tiers level {level.name!r} needs min_spend {level.min_spend:g} "
+                          f"over {window} periods, but the most a customer can spend in that "
+                          f"window is {most:g} (the highest price_per_period × {window}): "
+                          "nobody can reach it")
 
     def make_state(self) -> TierState:
         state = TierState()
@@ -139,8 +155,8 @@ class TiersLever(Lever):
         spend_ring = st.spend
         active = host.active()
         price = self.price[pop.segment[active]]
-        if price.any():  # subscription price accrued in the period just ended
-            days = np.clip(now - np.maximum((period - 1) * P, pop.acquired[active]), 0.0, P)
+        if price.any():  # subscription price accrued in the period just ended, to its last day
+            days = np.clip(period * P - np.maximum((period - 1) * P, pop.acquired[active]), 0.0, P)
             spend_ring[active, (period - 1) % self.slots] += price * days / P
         current = period % self.slots  # holds the period that just left the window
         spend = spend_ring[active].sum(axis=1) - spend_ring[active, current]
