@@ -54,6 +54,7 @@ FULL: dict[str, Any] = {
                      "promised_minutes": 60}]},
     "effects": {"half_life_days": 90, "problem_not_reported": 2.0, "resolved_first_contact": -0.5,
                 "resolved_after_retries": 1.0, "unresolved": 2.0, "wait_per_hour": 0.5,
+                "routine_answered": 0.0, "routine_abandoned": 0.5, "routine_wait_per_hour": 0.25,
                 "reward_earned": -0.2, "proactive_contact": -0.1, "offer_active": -0.3,
                 "tier_membership": -0.2, "tier_status": -0.1, "promise_beaten_per_hour": -0.2,
                 "self_service_success": -0.05, "self_service_failed": 0.1},

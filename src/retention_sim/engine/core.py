@@ -100,7 +100,8 @@ class Engine:
         self.n_periods = max(1, int(np.ceil(scenario.horizon_days / scenario.period_days - 1e-9)))
         fraction = partial_period(scenario)
         if fraction is not None:
-            self.warn(f"horizon_days {scenario.horizon_days:g} is {scenario.horizon_days / scenario.period_days:.4g} "
+            periods = scenario.horizon_days / scenario.period_days
+            self.warn(f"horizon_days {scenario.horizon_days:g} is {periods:.4g} "
                       f"{scenario.period}s: the last period is partial ({fraction:.3g} of a "
                       f"{scenario.period}), so its churn and retention rates are left out (NaN); "
                       f"a horizon of {self.n_periods - 1} or {self.n_periods} whole {scenario.period}s "

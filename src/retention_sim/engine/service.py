@@ -12,7 +12,8 @@ The component between customers (:mod:`.lifetime`) and the desk (:mod:`.desk`):
 * routine questions arrive at ``routine_contacts_per_period`` per active customer;
 * each contact ends resolved (at the first attempt or after retries), or unresolved or
   abandoned — tried again with ``retry_probability`` up to ``max_attempts`` — and adds
-  its effect (docs/model.md §1.2) plus ``wait_per_hour`` × hours waited — or, on a channel
+  its effect (docs/model.md §1.2; routine questions have their own: ``routine_answered``,
+  ``routine_abandoned``, ``routine_wait_per_hour``) plus ``wait_per_hour`` × hours waited — or, on a channel
   with ``promised_minutes``, ``wait_per_hour`` × hours beyond the promise plus
   ``promise_beaten_per_hour`` × hours by which it was beaten (expectation
   disconfirmation: Oliver 1980, J. Marketing Research 17(4); the asymmetry follows loss
@@ -268,27 +269,31 @@ class ServiceModel:
                 self.outreach_outcome(ci, day, code)
             return
         wait_hours = ((day if code == ABANDONED else desk.start[ci]) - desk.arrival[ci]) * 24
+        fx = self.fx
+        per_hour = fx.wait_per_hour if kind == COMPLAINT else fx.routine_wait_per_hour
         promise = self._promise_hours[desk.channel[ci]]
         if promise == promise:  # a promised response time: disconfirmation
             gap = wait_hours - promise
-            beta = (self.fx.wait_per_hour * gap if gap > 0
-                    else self.fx.promise_beaten_per_hour * -gap)
+            beta = per_hour * gap if gap > 0 else fx.promise_beaten_per_hour * -gap
         else:
-            beta = self.fx.wait_per_hour * wait_hours
+            beta = per_hour * wait_hours
         attempt = desk.attempt[ci]
         for listener in self.outcome_listeners:
             listener(cid, day, kind, code)
         if code == RESOLVED:
             if kind == COMPLAINT:
-                beta += self.fx.resolved_first_contact if attempt == 1 else self.fx.resolved_after_retries
+                beta += fx.resolved_first_contact if attempt == 1 else fx.resolved_after_retries
                 self.satisfied += 1
+            else:
+                beta += fx.routine_answered
         elif (attempt < self.svc.max_attempts
               and desk.draws.retry[ci] < self.svc.retry_probability):
             self._retries.append((cid, day + self.svc.retry_delay_hours / 24, kind, attempt + 1))
+        elif kind == COMPLAINT:
+            beta += fx.unresolved
+            self.unhappy += 1
         else:
-            beta += self.fx.unresolved
-            if kind == COMPLAINT:
-                self.unhappy += 1
+            beta += fx.routine_abandoned
         if beta:
             self._fx_ids.append(cid)
             self._fx_days.append(day)
