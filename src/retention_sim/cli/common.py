@@ -61,11 +61,11 @@ def progress(total: int, label: str, unit: str = "rep") -> Any:
 
 def metrics_table(metrics: Any) -> str:
     """Mean and 95% interval of each metric, as aligned text."""
-    lines = [f"{'metric':<22}{'mean':>16}{'95% CI':>34}"]
+    lines = [f"{'metric':<26}{'mean':>16}{'95% CI':>34}"]
     for name, row in metrics.iterrows():
         ci = ("" if row.isna()["ci_low"]
               else f"[{row['ci_low']:,.4g}, {row['ci_high']:,.4g}]")
-        lines.append(f"{name:<22}{row['mean']:>16,.6g}{ci:>34}")
+        lines.append(f"{name:<26}{row['mean']:>16,.6g}{ci:>34}")
     return "\n".join(lines)
 
 

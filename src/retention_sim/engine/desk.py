@@ -87,6 +87,15 @@ class ChannelState:
             self.hires.pop(0)
         return min(1.0, len(self.hires) / max(self.roster, 1))
 
+    def agent_hours_by_period(self, period_days: float, n_periods: int, horizon_days: float
+                              ) -> np.ndarray:
+        """Agent-hours on duty in each reporting period (each hour counted in the period in
+        which it starts)."""
+        hourly = self.capacity_hours(horizon_days)
+        hidx = np.minimum((np.arange(hourly.size) / 24 / period_days).astype(np.int64),
+                          n_periods - 1)
+        return np.bincount(hidx, weights=hourly, minlength=n_periods)
+
     def capacity_hours(self, horizon_days: float) -> np.ndarray:
         """Agents on duty in each hour from day 0 to the horizon."""
         hours = int(math.ceil(horizon_days * 24))

@@ -351,7 +351,13 @@ class ServiceModel:
 
     # -- results -----------------------------------------------------------------------------
     def period_columns(self, scenario: ScenarioConfig, n_periods: int) -> dict[str, np.ndarray]:
-        """Service metrics and costs per reporting period."""
+        """Service metrics and costs per reporting period, for the desk and per channel.
+
+        Desk-wide columns first (``contacts``, ``asa_seconds``, ...), then per channel
+        ``<channel>.contacts``, ``.answered``, ``.abandoned``, ``.asa_seconds``,
+        ``.service_level``, ``.abandonment_rate``, ``.occupancy`` (of the agent time on duty)
+        and ``.agent_hours`` (agent-hours on duty) (docs/model.md §1.5).
+        """
         t = self.desk.table()
         P = scenario.period_days
         idx = np.minimum((t["arrival_day"] / P).astype(np.int64), n_periods - 1)
@@ -361,37 +367,47 @@ class ServiceModel:
             return np.bincount(idx[mask], weights=w, minlength=n_periods).astype(float)
 
         inbound = t["kind"] != OUTREACH  # outreach calls load the agents, not these metrics
-        contacts = count(inbound)
-        answered = t["handled"] & inbound
-        abandoned = t["abandoned"] & inbound
-        within = answered & (t["wait_minutes"] * 60 <= self.svc.target_seconds)
+
+        def metrics(sel: np.ndarray) -> dict[str, np.ndarray]:
+            contacts = count(sel)
+            answered = t["handled"] & sel
+            abandoned = t["abandoned"] & sel
+            within = answered & (t["wait_minutes"] * 60 <= self.svc.target_seconds)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return {
+                    "contacts": contacts,
+                    "answered": count(answered),
+                    "abandoned": count(abandoned),
+                    "asa_seconds": count(answered, t["wait_minutes"] * 60) / count(answered),
+                    "service_level": count(within) / contacts,
+                    "abandonment_rate": count(abandoned) / contacts,
+                }
+
+        out = metrics(inbound)
         first = (t["attempt"] == 1) & inbound
         with np.errstate(invalid="ignore", divide="ignore"):
-            asa = count(answered, t["wait_minutes"] * 60) / count(answered)
-            out = {
-                "contacts": contacts,
-                "answered": count(answered),
-                "abandoned": count(abandoned),
-                "asa_seconds": asa,
-                "service_level": count(within) / contacts,
-                "abandonment_rate": count(abandoned) / contacts,
-                "first_contact_resolution": count(first & t["resolved"]) / count(first & answered),
-            }
+            out["first_contact_resolution"] = (count(first & t["resolved"])
+                                               / count(first & t["handled"]))
         busy = np.zeros(n_periods)
         capacity = np.zeros(n_periods)
         agent_cost = np.zeros(n_periods)
         hire_cost = np.zeros(n_periods)
+        channels: dict[str, np.ndarray] = {}
         for ch in self.desk.channels:
-            hourly = ch.capacity_hours(scenario.horizon_days)
-            hidx = np.minimum((np.arange(hourly.size) / 24 / P).astype(np.int64), n_periods - 1)
-            cap = np.bincount(hidx, weights=hourly, minlength=n_periods)
+            cap = ch.agent_hours_by_period(P, n_periods, scenario.horizon_days)
             capacity += cap / 24
             agent_cost += cap * ch.spec.cost_per_hour
             didx = np.minimum((np.arange(len(ch.busy_by_day)) / P).astype(np.int64), n_periods - 1)
-            busy += np.bincount(didx, weights=np.asarray(ch.busy_by_day), minlength=n_periods)
+            ch_busy = np.bincount(didx, weights=np.asarray(ch.busy_by_day), minlength=n_periods)
+            busy += ch_busy
             if ch.spec.attrition is not None:
                 for day, hired in ch.hire_log:
                     hire_cost[min(int(day / P), n_periods - 1)] += hired * ch.spec.attrition.hire_cost
+            own = metrics(inbound & (t["channel"] == ch.index))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                own["occupancy"] = ch_busy / (cap / 24)
+            own["agent_hours"] = cap
+            channels.update({f"{ch.spec.name}.{k}": v for k, v in own.items()})
         with np.errstate(invalid="ignore", divide="ignore"):
             out["occupancy"] = busy / capacity
         for name in ("problems", "silent_problems", "complaints", "routine_contacts"):
@@ -400,4 +416,5 @@ class ServiceModel:
         out["agent_cost"] = agent_cost
         if any(ch.spec.attrition is not None for ch in self.desk.channels):
             out["hiring_cost"] = hire_cost
+        out.update(channels)
         return out
