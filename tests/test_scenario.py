@@ -17,6 +17,7 @@ from retention_sim.scenario import BGDropout, ParetoDropout, SBGDropout, Scenari
 #: A scenario that sets every field, so the walk below visits all of them.
 FULL: dict[str, Any] = {
     "name": "full", "description": "every field", "horizon_days": 400, "period": "month",
+    "start_date": "2024-01-01",
     "population": {
         "initial_customers": 100,
         "acquisition": {"paid_per_period": 10, "cost_per_acquisition": 50,
@@ -41,12 +42,18 @@ FULL: dict[str, Any] = {
                 "retry_delay_hours": 24, "max_attempts": 3, "personalised_support": True,
                 "repeat_handle_factor": 0.7, "repeat_resolution_uplift": 0.1,
                 "priority_segments": ["subs"], "target_seconds": 20,
+                "closed_dates": ["2024-12-25"],
+                "arrival_profile": {"hour_of_day": [0.2] * 8 + [1.5] * 10 + [0.5] * 6,
+                                    "day_of_week": [1.2, 1, 1, 1, 1, 0.5, 0.3],
+                                    "month_of_year": [1.1] * 6 + [0.9] * 6},
                 "word_of_mouth": {"unhappy_tell_mean": 12, "satisfied_tell_mean": 5,
                                   "convert_probability": 0.01, "deter_probability": 0.02},
                 "channels": [
                     {"name": "phone", "share": 0.6, "shifts": [2] * 8 + [5] * 12 + [3] * 4,
                      "handle_minutes": 6, "handle_cv": 0.8, "handle_distribution": "lognormal",
                      "patience_minutes": 4, "first_contact_resolution": 0.7, "cost_per_hour": 30,
+                     "hours": {"mon-fri": "08:00-18:00", "sat": ["09:00-12:00"]},
+                     "after_hours": "callback",
                      "attrition": {"monthly_rate": 0.03, "occupancy_slope": 0.5,
                                    "learning_days": 60, "new_agent_handle_multiplier": 1.5,
                                    "new_agent_resolution_multiplier": 0.8, "hire_cost": 2000}},

@@ -43,6 +43,7 @@ from .desk import Desk
 from .lifetime import Lifetimes, PeriodSums
 from .population import Population
 from .rng import Streams
+from .timetable import Profile, day_zero
 
 __all__ = ["ServiceModel", "SilentMemory"]
 
@@ -79,7 +80,13 @@ class ServiceModel:
                          on_outcome=self._outcome,
                          repeat_handle_factor=svc.repeat_handle_factor if svc.personalised_support else 1.0,
                          repeat_resolution_uplift=svc.repeat_resolution_uplift
-                         if svc.personalised_support else 0.0)
+                         if svc.personalised_support else 0.0,
+                         start_date=scenario.start_date, closed_dates=svc.closed_dates)
+        #: when questions and subscription problems arrive (None: evenly around the clock)
+        self.profile: Profile | None = None
+        if svc.arrival_profile is not None and not svc.arrival_profile.is_flat():
+            self.profile = Profile(*svc.arrival_profile.normalised(),
+                                   day_zero(scenario.start_date), scenario.horizon_days)
         table = pop.table
         period = scenario.period_days
         # per-segment rates of the service clock (per day)
@@ -171,7 +178,10 @@ class ServiceModel:
         k = self.pop.n_service[ids]
         with np.errstate(divide="ignore"):
             gap = self.streams.exponential("service_clock", self.pop.key[ids], k) / rate
-            self.pop.next_service[ids] = t + gap
+            if self.profile is None:
+                self.pop.next_service[ids] = t + gap
+            else:  # Poisson in operational time, mapped through the profile (NHPP)
+                self.pop.next_service[ids] = self.profile.inverse(self.profile.forward(t) + gap)
 
     def _clock_events(self, ids: np.ndarray, t: np.ndarray) -> None:
         """A subscription problem or a routine question, by the rates' shares."""
@@ -268,7 +278,7 @@ class ServiceModel:
             if self.outreach_outcome is not None:
                 self.outreach_outcome(ci, day, code)
             return
-        wait_hours = ((day if code == ABANDONED else desk.start[ci]) - desk.arrival[ci]) * 24
+        wait_hours = desk.wait_days(ci, day if code == ABANDONED else desk.start[ci]) * 24
         fx = self.fx
         per_hour = fx.wait_per_hour if kind == COMPLAINT else fx.routine_wait_per_hour
         promise = self._promise_hours[desk.channel[ci]]

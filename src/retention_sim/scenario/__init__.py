@@ -7,6 +7,7 @@
   (:mod:`.load`); scenarios shipped with the package (:mod:`.shipped`).
 """
 
+from .calendar import ArrivalProfile
 from .effects import Economics, Effects
 from .load import Scenario, apply_overrides, dump_scenario, load_scenario, scenario_from_dict
 from .population import (
@@ -25,7 +26,7 @@ from .service import Attrition, Channel, Service, WordOfMouth
 from .shipped import shipped_names, shipped_scenario
 
 __all__ = [
-    "Acquisition", "Attrition", "BGDropout", "Channel", "Dropout", "Economics", "Effects",
+    "Acquisition", "ArrivalProfile", "Attrition", "BGDropout", "Channel", "Dropout", "Economics", "Effects",
     "Levers", "ParetoDropout", "Population", "Purchases", "SBGDropout", "Scenario",
     "ScenarioConfig", "Segment", "Service", "Spend", "WordOfMouth", "apply_overrides",
     "dump_scenario", "load_scenario", "scenario_from_dict", "shipped_names",
