@@ -20,6 +20,9 @@ FULL: dict[str, Any] = {
     "start_date": "2024-01-01",
     "population": {
         "initial_customers": 100,
+        "initial": {"kind": "seasoned", "tenure": {"unit": "month", "edges": [0, 12, 60],
+                                                   "shares": [0.5, 0.5]}},
+        "dropout_scale": 1.2,
         "acquisition": {"paid_per_period": 10, "cost_per_acquisition": 50,
                         "organic_per_period": 2},
         "segments": [
@@ -151,7 +154,18 @@ def invalid_values(info: Any) -> list[Any]:
     return out
 
 
-FIELDS = list(walk(ScenarioConfig, FULL))
+#: the other kinds of existing base: a steady state, and the client's file
+STEADY = copy.deepcopy(FULL)
+STEADY["population"]["initial"] = {"kind": "seasoned", "history_years": 10}
+FROM_FILE = copy.deepcopy(FULL)
+FROM_FILE["population"]["initial_customers"] = 0
+FROM_FILE["population"]["initial"] = {"kind": "file", "time_unit": "week", "customers": {
+    "customer_id": ["a", "b"], "tenure_days": [10, 400], "frequency": [0, 2],
+    "recency": [0, 30], "T": [1, 57], "segment": ["subs", "pareto"]}}
+
+FIELDS = [*walk(ScenarioConfig, FULL),
+          *(f for f in walk(ScenarioConfig, STEADY) if ".initial." in f[0]),
+          *(f for f in walk(ScenarioConfig, FROM_FILE) if ".initial." in f[0])]
 CASES = [(path, bad) for path, _, _, info in FIELDS for bad in invalid_values(info)]
 
 

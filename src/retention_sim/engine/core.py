@@ -19,11 +19,12 @@ import numpy as np
 import simpy
 from scipy.stats import poisson
 
-from ..kernel.codes import SBG
+from ..kernel.codes import EXISTING, SBG
 from ..kernel.errors import check_int, check_number, invalid_parameter
 from ..kernel.seeds import Seed, child_seed
 from ..scenario import ScenarioConfig
 from .calendar import Calendar
+from .existing import existing_base
 from .ledger import build_ledger, partial_period
 from .levers import LeverHost, LeverSet
 from .lifetime import Lifetimes, PeriodSums
@@ -95,7 +96,11 @@ class Engine:
         self.env = simpy.Environment()
         table = SegmentTable.from_segments(scenario.population.segments)
         expected = scenario.population.initial_customers + 16
-        self.pop = Population(table, capacity=expected)
+        base = scenario.population.initial
+        if base is not None and base.customers is not None:
+            expected = base.customers.rows + 16
+        self.pop = Population(table, capacity=expected,
+                              dropout_scale=scenario.population.dropout_scale)
         self.calendar = Calendar(scenario.horizon_days, slice_days)
         self.n_periods = max(1, int(np.ceil(scenario.horizon_days / scenario.period_days - 1e-9)))
         fraction = partial_period(scenario)
@@ -213,7 +218,12 @@ class Engine:
         wall = time.perf_counter()
         sc = self.scenario
         n0 = sc.population.initial_customers
-        if n0:
+        existing = None
+        if sc.population.initial is not None:  # an existing base (docs/model.md §1.6)
+            existing = existing_base(sc, self.streams)
+            ids = self.pop.add_existing(existing, self.pop.table.renewal_days)
+            self.lifetimes.start_existing(ids)
+        elif n0:
             self._add(np.zeros(n0), 0)
         self.env.process(self._clock())
         self.env.run(until=sc.horizon_days)
@@ -241,6 +251,13 @@ class Engine:
         if contacts is not None:
             out.extra["contacts"] = contacts
             out.extra["channels"] = tuple(c.name for c in sc.service.channels)
+        if existing is not None:
+            out.extra["existing"] = {"rows": existing.rows, "alive": int(existing.slots.size),
+                                     "mean_p_alive": existing.p_alive}
+            if customers is not None and existing.client_id is not None:
+                client = np.full(self.pop.n, None, dtype=object)
+                client[self.pop.view("source") == EXISTING] = existing.client_id
+                customers["client_id"] = client
         return out
 
     def _customers(self) -> dict[str, np.ndarray]:
@@ -249,7 +266,10 @@ class Engine:
         churned = p.view("churned")
         acquired = p.view("acquired")
         seg = p.view("segment")
-        n_first = (p.table.model[seg] != SBG) & p.table.has_purchases[seg]
+        # non-contractual customers were acquired by a first purchase (not those of an
+        # existing base, acquired before day 0)
+        n_first = ((p.table.model[seg] != SBG) & p.table.has_purchases[seg]
+                   & (p.view("source") != EXISTING))
         return {
             "customer_id": np.arange(p.n),
             "segment": p.view("segment").astype(np.int16),

@@ -76,6 +76,13 @@ class ScenarioConfig(Section):
         return self
 
     @model_validator(mode="after")
+    def _customer_dates(self) -> ScenarioConfig:
+        base = self.population.initial
+        if base is not None and base.customers is not None:
+            base.customers.tenure(self.start_date, base.time_unit_days)  # start dates by day 0
+        return self
+
+    @model_validator(mode="after")
     def _levers(self) -> ScenarioConfig:
         """Each lever checks its own cross-references (segments, channels, service)."""
         for cls, config in self.levers.active():
