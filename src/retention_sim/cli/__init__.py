@@ -12,12 +12,12 @@ import sys
 from collections.abc import Sequence
 
 from ..kernel.errors import ConvergenceError, InputError, elide
-from . import claims, compare, demo, fit, queue, run, sweep
+from . import calibrate, claims, compare, demo, fit, queue, run, sweep
 
 __all__ = ["main", "build_parser"]
 
 #: command modules, in the order of the help
-MODULES = (run, compare, sweep, demo, fit, queue, claims)
+MODULES = (run, compare, sweep, calibrate, demo, fit, queue, claims)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -168,6 +168,8 @@ class Desk:
         self.priority: list[int] = []
         self.deadline: list[float] = []  # when a waiting contact hangs up
         self.after_hours: list[bool] = []  # arrived while its channel was closed
+        self._wait_from: list[float] = []  # see submit
+        self._open_until: list[float] = []
         self.draws = _Draws([], [], [], [], [])
         for ch in self.channels:
             if ch.opening is not None:
@@ -221,9 +223,13 @@ class Desk:
             patience[:] = math.inf
         closed = np.zeros(n, dtype=bool)
         deadline = days + patience
+        # waits count from ``wait_from`` (the arrival, or the opening after it) and, while
+        # service starts before ``open_until`` (the end of that opening), are plain differences
+        wait_from, open_until = days, np.full(n, math.inf)
         if any(ch.opening is not None for ch in self.channels):
             days = days.copy()
             deadline = deadline.copy()
+            wait_from = days.copy()
             for ch in self.channels:
                 m = route == ch.index
                 if ch.opening is None or not m.any():
@@ -231,6 +237,11 @@ class Desk:
                 days[m], deadline[m], closed[m] = self._after_hours(
                     ch, days[m], patience[m], kind, np.broadcast_to(attempt, (n,))[m],
                     len(self.customer) + np.flatnonzero(m))
+                op = ch.opening
+                wait_from[m] = op.next_open(days[m])
+                k = np.minimum(np.searchsorted(op.ends, wait_from[m], side="right"),
+                               op.ends.size - 1)
+                open_until[m] = op.ends[k]
         first = len(self.customer)
         self.customer.extend(customers.tolist())
         self.channel.extend(route.tolist())
@@ -243,6 +254,8 @@ class Desk:
         self.outcome.extend([-1] * n)
         self.deadline.extend(deadline.tolist())
         self.after_hours.extend(closed.tolist())
+        self._wait_from.extend(wait_from.tolist())
+        self._open_until.extend(open_until.tolist())
         d = self.draws
         d.patience.extend(patience.tolist())
         d.handle.extend(handle.tolist())
@@ -392,9 +405,10 @@ class Desk:
 
     def wait_days(self, ci: int, end: float) -> float:
         """Days contact ``ci`` waited until ``end``: open time only on a channel with hours."""
+        if end <= self._open_until[ci]:  # served (or gone) within one opening, or always open
+            return max(0.0, end - self._wait_from[ci])
         op = self.channels[self.channel[ci]].opening
-        if op is None:
-            return end - self.arrival[ci]
+        assert op is not None
         return op.open_time_at(end) - op.open_time_at(self.arrival[ci])
 
     def _shifts(self, ch: ChannelState):  # type: ignore[no-untyped-def]

@@ -145,11 +145,10 @@ class InitialBase(Section):
 
     @model_validator(mode="after")
     def _kind(self) -> InitialBase:
-        given = self.model_fields_set
         if self.kind == "seasoned":
-            if self.customers is not None or "time_unit" in given:
-                raise ValueError("customers and time_unit belong to kind: file; a seasoned base "
-                                 "is drawn from the model")
+            if self.customers is not None:
+                raise ValueError("customers belongs to kind: file; a seasoned base is drawn from "
+                                 "the model")
             if self.tenure is None and self.history_years is None:
                 raise ValueError("a seasoned base needs history_years, the age of the business "
                                  "(its steady state under constant past acquisition over that "
@@ -160,7 +159,7 @@ class InitialBase(Section):
         else:
             if self.customers is None:
                 raise ValueError("kind: file needs customers: the path of the customer file")
-            if {"tenure", "history_years"} & given:
+            if self.tenure is not None or self.history_years is not None:
                 raise ValueError("tenure and history_years belong to kind: seasoned; a file gives "
                                  "each customer's start")
         return self
