@@ -313,3 +313,29 @@ def test_dropout_scale_multiplies_the_base_hazard() -> None:
     seasoned = simulate(scaled(initial), seed=4).periods["active_end"][:3]
     expected = sbg_survival(alpha, beta, k * np.arange(3, 6)) / sbg_survival(alpha, beta, 2 * k)
     assert (np.abs(seasoned / n - expected) <= binomial_half_width(expected, n, 0.99, 6)).all()
+
+
+def test_a_table_given_in_memory_travels_through_yaml(tmp_path) -> None:
+    """A customer table built in Python (e.g. by scenario_from_fits) is written into the
+    scenario's YAML and read back with the same customers; a file stays a path."""
+    from retention_sim import dump_scenario, load_scenario
+
+    rfm = cdnow_rfm().head(300)
+    model = {"model": "bgnbd", "n": 300, "unit": "week", "params": CDNOW}
+    sc = scenario_from_fits(model, horizon_days=91, customers=rfm)
+    path = tmp_path / "fitted.yaml"
+    dump_scenario(sc, path)
+    again = load_scenario(path)
+    a, b = simulate(sc, seed=3), simulate(again, seed=3)
+    np.testing.assert_array_equal(a.customers["client_id"], b.customers["client_id"])
+    np.testing.assert_array_equal(a.periods["purchases"], b.periods["purchases"])
+    csv = tmp_path / "rfm.csv"
+    rfm.to_csv(csv, index=False)
+    from_file = scenario_from_fits(model, horizon_days=91, customers=str(csv))
+    assert yaml_text(from_file).count(str(csv)) == 1
+
+
+def yaml_text(scenario) -> str:
+    from retention_sim import dump_scenario
+
+    return dump_scenario(scenario)

@@ -151,6 +151,8 @@ class Desk:
                          for i, spec in enumerate(channels)]
         #: contacts that arrive while their channel is closed and hang up (``give_up``)
         self._give_up: set[int] = set()
+        #: the channels with opening hours
+        self._hours = [ch for ch in self.channels if ch.opening is not None]
         self._cum_share = np.cumsum([c.share for c in channels])
         self._cum_share[-1] = 1.0
         self.on_outcome = on_outcome
@@ -226,22 +228,17 @@ class Desk:
         # waits count from ``wait_from`` (the arrival, or the opening after it) and, while
         # service starts before ``open_until`` (the end of that opening), are plain differences
         wait_from, open_until = days, np.full(n, math.inf)
-        if any(ch.opening is not None for ch in self.channels):
+        if self._hours:
             days = days.copy()
             deadline = deadline.copy()
             wait_from = days.copy()
-            for ch in self.channels:
-                m = route == ch.index
-                if ch.opening is None or not m.any():
-                    continue
-                days[m], deadline[m], closed[m] = self._after_hours(
-                    ch, days[m], patience[m], kind, np.broadcast_to(attempt, (n,))[m],
-                    len(self.customer) + np.flatnonzero(m))
-                op = ch.opening
-                wait_from[m] = op.next_open(days[m])
-                k = np.minimum(np.searchsorted(op.ends, wait_from[m], side="right"),
-                               op.ends.size - 1)
-                open_until[m] = op.ends[k]
+            attempts = np.broadcast_to(attempt, (n,))
+            for ch in self._hours:
+                m = np.flatnonzero(route == ch.index)
+                if m.size:
+                    (days[m], deadline[m], closed[m], wait_from[m],
+                     open_until[m]) = self._after_hours(ch, days[m], patience[m], kind,
+                                                        attempts[m], len(self.customer) + m)
         first = len(self.customer)
         self.customer.extend(customers.tolist())
         self.channel.extend(route.tolist())
@@ -271,23 +268,30 @@ class Desk:
 
     def _after_hours(self, ch: ChannelState, days: np.ndarray, patience: np.ndarray, kind: int,
                      attempt: np.ndarray, index: np.ndarray
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Arrival days, hang-up deadlines and the closed-on-arrival mask of contacts routed
-        to a channel with opening hours (docs/model.md §1.3)."""
+                     ) -> tuple[np.ndarray, ...]:
+        """Arrival days, hang-up deadlines, the closed-on-arrival mask, when waiting starts
+        and the end of that opening, for contacts routed to a channel with opening hours
+        (docs/model.md §1.3)."""
         op = ch.opening
         assert op is not None
-        closed = ~op.is_open(days)
-        if kind != OUTREACH:
+        start, until = op.locate(days)  # the opening holding or following each day
+        closed = days < start
+        if kind != OUTREACH and closed.any():
             retry = closed & (attempt > 1)  # retries are scheduled into open hours
-            days = np.where(retry, op.next_open(days), days)
+            if retry.any():
+                days = np.where(retry, start, days)
             first = closed & ~retry
             if ch.spec.after_hours == "callback":
                 patience = np.where(first, np.inf, patience)
             elif ch.spec.after_hours == "give_up":
                 self._give_up.update(index[first].tolist())
-        deadline = np.where(np.isfinite(patience),
-                            op.clock_time(op.open_time(days) + patience), np.inf)
-        return days, deadline, closed
+        wait_from = np.maximum(days, start)
+        deadline = wait_from + patience
+        late = deadline > until  # patience runs past the closing: count open time only
+        if late.any():
+            finite = late & np.isfinite(patience)
+            deadline[finite] = op.clock_time(op.open_time(days[finite]) + patience[finite])
+        return days, deadline, closed, wait_from, until
 
     # -- the queue -------------------------------------------------------------------
     def _arrive(self, ev: simpy.Event) -> None:

@@ -181,7 +181,7 @@ class ServiceModel:
             if self.profile is None:
                 self.pop.next_service[ids] = t + gap
             else:  # Poisson in operational time, mapped through the profile (NHPP)
-                self.pop.next_service[ids] = self.profile.inverse(self.profile.forward(t) + gap)
+                self.pop.next_service[ids] = self.profile.advance(t, gap)
 
     def _clock_events(self, ids: np.ndarray, t: np.ndarray) -> None:
         """A subscription problem or a routine question, by the rates' shares."""

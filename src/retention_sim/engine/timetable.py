@@ -77,6 +77,8 @@ class Opening:
         self.ends = np.asarray(ends)
         self._starts = starts
         self._ends = ends
+        self._starts_inf = np.append(self.starts, np.inf)
+        self._ends_inf = np.append(self.ends, np.inf)
         lengths = self.ends - self.starts
         #: open time before each interval starts
         self.before = np.concatenate([[0.0], np.cumsum(lengths)])
@@ -110,6 +112,12 @@ class Opening:
         """Whether the channel is open at each day in ``t``."""
         k = np.searchsorted(self.starts, t, side="right") - 1
         return (k >= 0) & (t < self.ends[np.maximum(k, 0)])
+
+    def locate(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Start and end of the opening holding each day in ``t``, or of the next one when
+        closed (inf, inf after the last)."""
+        k = np.searchsorted(self.ends, t, side="right")  # first interval ending after t
+        return self._starts_inf[k], self._ends_inf[k]
 
     def next_open(self, t: np.ndarray) -> np.ndarray:
         """``t`` where the channel is open, else the start of its next opening (inf if none)."""
@@ -178,6 +186,17 @@ class Profile:
         #: Λ at each hour boundary, in operational days
         self.cumulative = np.concatenate([[0.0], np.cumsum(w) / 24.0])
         self.hours = w.size
+
+    def advance(self, t: np.ndarray, gap: np.ndarray) -> np.ndarray:
+        """Λ⁻¹(Λ(t) + gap): the clock day ``gap`` operational days after ``t`` (on the grid;
+        beyond it at weight 1)."""
+        x = np.asarray(t, dtype=float) * 24.0
+        h = np.floor(x).astype(np.int64)
+        inside = h < self.hours
+        if not inside.all():
+            return self.inverse(self.forward(t) + gap)
+        y = self.cumulative[h] + self.weights[h] * (x - h) / 24.0 + gap
+        return self.inverse(y)
 
     def forward(self, t: np.ndarray) -> np.ndarray:
         """Λ(t): operational time at clock day ``t`` (beyond the grid at weight 1)."""

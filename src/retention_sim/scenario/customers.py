@@ -51,7 +51,7 @@ class CustomerTable:
     ----------
     path : str or None
         Absolute path of the file it was read from (None for a table given in memory).
-    customer_id : ndarray of str
+    customer_id : ndarray of str (numpy fixed-width text)
     start_date : ndarray of datetime64[D] or None
     tenure_days, frequency, recency, T, monetary_value : ndarray of float or None
         None when the column is absent.
@@ -89,7 +89,8 @@ class CustomerTable:
             j = int(np.flatnonzero((ids == ids.iloc[i]).to_numpy())[0])
             raise ValueError(f"{self._at(i, 'customer_id')}: customer id {ids.iloc[i]!r} already "
                              f"appears in row {j + 1}; one row per customer")
-        self.customer_id = ids.to_numpy(dtype=object)
+        # fixed-width text, not Python objects: nothing for the garbage collector to walk
+        self.customer_id = ids.to_numpy(dtype=str)
         self.start_date: np.ndarray | None = None
         if "start_date" in df.columns:
             dates = pd.to_datetime(df["start_date"].astype(str).str.strip(), format="%Y-%m-%d",
@@ -100,7 +101,7 @@ class CustomerTable:
                 raise ValueError(f"{self._at(i, 'start_date')}: got {df['start_date'].iloc[i]!r}; "
                                  "start_date must be a date YYYY-MM-DD")
             self.start_date = dates.to_numpy().astype("datetime64[D]")
-        self.segment = (df["segment"].astype(str).str.strip().to_numpy(dtype=object)
+        self.segment = (df["segment"].astype(str).str.strip().to_numpy(dtype=str)
                         if "segment" in df.columns else None)
         for col in _NUMBERS:
             setattr(self, col, self._numbers(df, col) if col in df.columns else None)
