@@ -193,7 +193,7 @@ class Population(Section):
         if table.segment is not None:
             for i, name in enumerate(table.segment):
                 if name not in names:
-                    raise table.row_error(i, "segment", f"unknown segment {name!r}; segments are "
+                    raise table.row_error(i, "segment", f"unknown segment {str(name)!r}; segments are "
                                           f"{', '.join(sorted(names))}")
         counting = [s.name for s in self.segments
                     if s.dropout.model != "sbg" and s.purchases is not None]
