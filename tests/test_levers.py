@@ -213,7 +213,8 @@ def test_referral_new_source_rewards_and_dropout_multiplier() -> None:
 
 # -- outreach ----------------------------------------------------------------------------------
 ZERO = {"problem_not_reported": 0, "resolved_first_contact": 0, "resolved_after_retries": 0,
-        "unresolved": 0, "wait_per_hour": 0, "proactive_contact": 0}
+        "unresolved": 0, "wait_per_hour": 0, "proactive_contact": 0,
+        "routine_answered": 0, "routine_abandoned": 0, "routine_wait_per_hour": 0}
 
 
 def test_outreach_at_zero_effect_loads_the_queue_as_erlang_c_says() -> None:

@@ -27,7 +27,8 @@ SUBS = {"name": "subs", "price_per_period": 20.0,
 MONTHLY = {**SUBS, "dropout": {"model": "sbg", "alpha": 1.0, "beta": 10.0, "renewal": "month"}}
 ZERO = {"problem_not_reported": 0, "resolved_first_contact": 0, "resolved_after_retries": 0,
         "unresolved": 0, "wait_per_hour": 0, "self_service_success": 0, "self_service_failed": 0,
-        "promise_beaten_per_hour": 0}
+        "promise_beaten_per_hour": 0,
+        "routine_answered": 0, "routine_abandoned": 0, "routine_wait_per_hour": 0}
 
 
 def scenario(*, service: dict[str, Any], levers: dict[str, Any] | None = None, n: int = 3000,
@@ -181,7 +182,8 @@ def promise_scenario(promised: float | None, effects: dict[str, float]):
 
 
 def test_promising_longer_and_beating_it_loses_fewer_customers() -> None:
-    fx = {"wait_per_hour": 0.5, "promise_beaten_per_hour": -0.2}  # the defaults: 2.5 to 1
+    # questions wait at routine_wait_per_hour: 0.5 against -0.2 is the 2.5 to 1 of the defaults
+    fx = {"routine_wait_per_hour": 0.5, "promise_beaten_per_hour": -0.2}
     long_ = simulate(promise_scenario(30, fx), seed=7)
     short = simulate(promise_scenario(5, fx), seed=7)
     waits = pd.DataFrame(short.extra["contacts"]).wait_minutes

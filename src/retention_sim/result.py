@@ -26,7 +26,7 @@ from .kernel.stats import t_interval
 
 CHURN_CAUSES = ("base", "service")
 
-__all__ = ["Result", "summarise", "finite_or_none"]
+__all__ = ["Result", "summarise", "finite_or_none", "channel_names"]
 
 
 _TOTALS = ("acquired", "churned", "purchases", "revenue", "gross_margin", "profit", "contacts",
@@ -64,7 +64,40 @@ def summarise(periods: dict[str, np.ndarray], warmup_periods: int = 0) -> dict[s
         out["abandonment_rate"] = float(periods["abandoned"].sum() / max(contacts.sum(), 1))
         out["service_churn_share"] = (float(periods["churned_service"].sum() / out["churned"])
                                       if out["churned"] else math.nan)
+        out["contacts_per_customer"] = _contacts_per_customer(periods)
+        for channel in channel_names(periods):
+            out.update(_channel_summary(periods, channel))
     return out
+
+
+def channel_names(periods: Any) -> list[str]:
+    """Names of the channels with per-channel columns (``<channel>.contacts``) in ``periods``."""
+    return [k[: -len(".contacts")] for k in periods if str(k).endswith(".contacts")]
+
+
+def _contacts_per_customer(periods: dict[str, np.ndarray]) -> float:
+    """Inbound contacts (retries included) per customer per period: contacts over the
+    customer-periods lived (customer-days / period length)."""
+    length = float(np.max(periods["period_end_day"] - periods["period_start_day"]))
+    customer_periods = float(np.sum(periods["customer_days"])) / length
+    return float(np.sum(periods["contacts"])) / customer_periods if customer_periods else math.nan
+
+
+def _channel_summary(periods: dict[str, np.ndarray], channel: str) -> dict[str, float]:
+    """One channel's headline metrics: totals, and rates weighted as the desk's are."""
+    def col(name: str) -> np.ndarray:
+        return np.asarray(periods[f"{channel}.{name}"], dtype=float)
+
+    contacts, answered, hours = col("contacts"), col("answered"), col("agent_hours")
+    n, m, h = contacts.sum(), answered.sum(), hours.sum()
+    return {
+        f"{channel}.contacts": float(n),
+        f"{channel}.asa_seconds": float(np.nansum(col("asa_seconds") * answered) / m) if m else math.nan,
+        f"{channel}.service_level": float(np.nansum(col("service_level") * contacts) / n) if n else math.nan,
+        f"{channel}.abandonment_rate": float(col("abandoned").sum() / n) if n else math.nan,
+        f"{channel}.occupancy": float(np.nansum(col("occupancy") * hours) / h) if h else math.nan,
+        f"{channel}.agent_hours": float(h),
+    }
 
 
 def finite_or_none(x: float) -> float | None:
@@ -96,6 +129,12 @@ class Result:
     @property
     def replications(self) -> int:
         return len(self.outputs)
+
+    @property
+    def warnings(self) -> list[str]:
+        """The engine's warnings of every replication, each once, in order of first appearance
+        (docs/model.md §2.4)."""
+        return list(dict.fromkeys(w for o in self.outputs for w in o.warnings))
 
     @property
     def periods(self) -> pd.DataFrame:

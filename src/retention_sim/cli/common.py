@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["positive_int", "seed", "scenario_path", "add_overrides", "add_overwrite",
-           "progress", "metrics_table"]
+           "progress", "metrics_table", "print_warnings"]
 
 
 def positive_int(text: str) -> int:
@@ -66,10 +66,16 @@ def progress(total: int, label: str, unit: str = "rep") -> Any:
 
 def metrics_table(metrics: Any) -> str:
     """Mean and 95% interval of each metric, as aligned text."""
-    lines = [f"{'metric':<22}{'mean':>16}{'95% CI':>34}"]
+    lines = [f"{'metric':<26}{'mean':>16}{'95% CI':>34}"]
     for name, row in metrics.iterrows():
         ci = ("" if row.isna()["ci_low"]
               else f"[{row['ci_low']:,.4g}, {row['ci_high']:,.4g}]")
-        lines.append(f"{name:<22}{row['mean']:>16,.6g}{ci:>34}")
+        lines.append(f"{name:<26}{row['mean']:>16,.6g}{ci:>34}")
     return "\n".join(lines)
 
+
+
+def print_warnings(warnings: Any) -> None:
+    """Print each warning of a run on stderr, one line each (``retention-sim: warning: ...``)."""
+    for message in warnings:
+        print(f"retention-sim: warning: {message}", file=sys.stderr)

@@ -13,6 +13,7 @@ from .common import (
     add_overwrite,
     metrics_table,
     positive_int,
+    print_warnings,
     progress,
     scenario_path,
     seed,
@@ -69,6 +70,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                      progress=bar.update)
         if tmp is not None:
             result.write_files(tmp)
+    print_warnings(result.warnings)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
     else:

@@ -81,6 +81,7 @@ def _metric_names(blob: str) -> tuple[str, ...]:
     period_days = ScenarioConfig.model_validate(data).period_days
     data["horizon_days"] = min(float(data["horizon_days"]), period_days)
     data["population"]["initial_customers"] = 0
+    data["population"].pop("initial", None)  # an existing base adds no metric
     data["population"]["acquisition"] = {"paid_per_period": 0, "organic_per_period": 0}
     out = simulate(scenario_from_dict(data), 0, record_customers=False)
     return tuple(summarise(out.periods))

@@ -174,7 +174,9 @@ def scenario_from_dict(data: Any, source: str | None = None) -> Scenario:
         kind = "empty" if data is None else type(data).__name__
         raise InputError(f"a scenario must be a YAML mapping of keys to values; got {kind}", source)
     try:
-        return ScenarioConfig.model_validate(dict(data))
+        # a customer file named in the scenario is found next to it
+        context = {"base_dir": Path(source).parent} if source else None
+        return ScenarioConfig.model_validate(dict(data), context=context)
     except ValidationError as exc:
         raise InputError(describe_validation_error(exc, ScenarioConfig, "scenario"),
                          source) from None
