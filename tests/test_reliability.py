@@ -31,7 +31,7 @@ from retention_sim.scenario import shipped_names
 CASES = Path(__file__).resolve().parent / "data" / "reliability"
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--set", "population.initial_customers=200", "--set",
-        "population.acquisition.paid_per_period=20", "--set", "horizon_days=60"]
+        "population.acquisition.paid_per_period=20", "--set", "horizon_days=60.875"]
 
 
 def one_error_line(capsys, code: int, expected_code: int = 2) -> str:
@@ -376,7 +376,7 @@ def contents(folder: Path) -> dict[str, bytes]:
 
 def test_result_write_api(tmp_path) -> None:
     sc = load_scenario(shipped_scenario("retail"), ["population.initial_customers=100",
-                                                    "horizon_days=60"])
+                                                    "horizon_days=60.875"])
     a, b = run(sc, seed=1, workers=1), run(sc, seed=2, workers=1)
     a.write(tmp_path / "a")
     a.write(tmp_path / "r")

@@ -10,6 +10,7 @@ alias), validates it and, when it is valid, runs it with ``--out`` on a tiny pop
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import itertools
 import json
@@ -62,7 +63,7 @@ def get(data: Any, path: tuple) -> Any:
 def mutants(draw: st.DrawFn) -> tuple[str, str]:
     """(description, YAML text) of a shipped scenario broken one way."""
     name = draw(st.sampled_from(NAMES))
-    data = json.loads(json.dumps(RAW[name]))
+    data = copy.deepcopy(RAW[name])
     kind = draw(st.sampled_from(["wrong_type", "inf", "nan", "negative", "huge", "missing",
                                  "duplicate", "alias"]))
     paths = leaves(data)
