@@ -181,12 +181,14 @@ class Selector:
             assert base is not None and base.customers is not None
             self.columns = {name: base.customers.attributes[name] for name in audience.attributes}
 
-    def __call__(self, ids: np.ndarray, day: float) -> np.ndarray:
-        """The part of ``ids`` in the audience at ``day`` (order kept)."""
+    def __call__(self, ids: np.ndarray, day: float, when: np.ndarray | None = None) -> np.ndarray:
+        """The part of ``ids`` in the audience at ``day`` (order kept); tenure is taken at
+        ``when`` (one day per customer, e.g. a call's planned day) when given."""
         a, pop = self.audience, self.pop
         keep = self.segments[pop.segment[ids]]
         if a.tenure is not None:
-            keep &= a.tenure.holds((day - pop.acquired[ids]) / a.tenure.unit_days)
+            at = day if when is None else when
+            keep &= a.tenure.holds((at - pop.acquired[ids]) / a.tenure.unit_days)
         ids = ids[keep]
         if a.spend is not None and ids.size:
             ids = ids[a.spend.holds(self.trackers.spend(ids, day, a.spend.window_periods))]

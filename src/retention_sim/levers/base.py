@@ -210,7 +210,8 @@ class Host(Protocol):
 
     def segment_mask(self, names: tuple[str, ...]) -> np.ndarray: ...
 
-    def audience(self, audience: Audience | None) -> Any: ...
+    def audience(self, audience: Audience | None) -> Any:
+        """A selector ``(ids, day, when=None) -> ids in the audience`` (None: everyone)."""
 
 
 class Lever:

@@ -149,11 +149,12 @@ class OutreachLever(Lever):
         self.host.sums.add("outreach_calls", days)
 
     def _in_audience(self, due: np.ndarray, now: float) -> np.ndarray:
-        """The customers of ``due`` in the audience when their call is placed (the slice
-        boundary ``now``, at most a slice before the call's day); the others' calls are
-        skipped, and past the audience's longest tenure no call follows."""
+        """The customers of ``due`` in the audience when their call is placed (tenure at the
+        call's day, the rest at the slice boundary ``now``); the others' calls are skipped,
+        and past the audience's longest tenure no call follows."""
         st = self.state
-        inside = np.isin(due, self.audience(due, now))  # type: ignore[misc]
+        planned = np.maximum(st.next_call[due], now)
+        inside = np.isin(due, self.audience(due, now, planned))  # type: ignore[misc]
         out = due[~inside]
         self.skipped += int(out.size)
         planned = st.next_call[out]
