@@ -139,3 +139,11 @@ def test_fit_bad_data_exit_2(tmp_path, capsys, content: str, expected: str) -> N
     assert main(["fit", "bgnbd", str(path)]) == 2
     err = capsys.readouterr().err
     assert expected in err and str(path) in err and len(err.strip().splitlines()) == 1
+
+
+def test_fit_command_names_every_model() -> None:
+    """The command line lists the fitters' names without importing them."""
+    from retention_sim.cli.fit import MODEL_NAMES
+    from retention_sim.fit import MODELS
+
+    assert MODEL_NAMES == tuple(MODELS)

@@ -181,8 +181,10 @@ def _options(c: Comparison) -> pd.DataFrame:
                          "difference_ci_high": math.nan if diff is None else diff[2]})
 
         def paired(metric: str, t: Any = t) -> Any:
-            if t is None or metric not in t.index:
+            if t is None:
                 return None
+            if metric not in t.index:  # a cost neither scenario has: 0
+                return (0.0, 0.0, 0.0) if metric.endswith("_cost") else None
             r = t.loc[metric]
             return (r.mean_difference, r.ci_low, r.ci_high)
 
