@@ -87,7 +87,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
         comparison = compare_scenarios(base, alts, seed=args.seed, replications=args.replications,
                                        workers=args.workers, assumptions=args.assumptions,
                                        split=split, progress=bar.update)
-    table = comparison.table
     for name, warnings in zip(comparison.names, comparison.warnings, strict=True):
         print_warnings(warnings, name)
     report = None

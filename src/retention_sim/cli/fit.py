@@ -11,7 +11,6 @@ from typing import Any
 
 from .data_options import UNITS, add_reader_options, print_report, reader_options
 
-
 #: the names of ``retention_sim.fit.MODELS`` (stated here so that building the command line
 #: does not import the fitters; a test keeps the two equal)
 MODEL_NAMES = ("sbg", "bgnbd", "mbgnbd", "paretonbd", "gammagamma", "bgbb", "km")

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from ..kernel.errors import InputError
-
 from .common import (
     add_assumptions,
     add_overrides,

@@ -27,8 +27,8 @@ from ..kernel.evidence import GRADES
 from ..kernel.resources import package_file
 from ..result import Result
 from .analysis import Analysis, analyse
-from .format import DASH, Formatter
 from .figures import figures
+from .format import DASH, Formatter
 
 __all__ = ["ClientReport", "client_report", "run_report"]
 
@@ -238,7 +238,8 @@ def _context(a: Analysis, fmt: Formatter, figs: dict[str, tuple[Any, str]],
         assumptions.append({"effect": r["effect"], "value": f"{r['value']:g}",
                             "unit": r["unit"], "sd": f"{r['sd']:g}", "grade": r["grade"],
                             "source": r["source"], "changed": "; ".join(changed)})
-    warnings = [{"scenario": n, "items": list(ws)} for n, ws in zip(c.names, c.warnings, strict=True)]
+    warnings = [{"scenario": n, "messages": list(ws)}
+                for n, ws in zip(c.names, c.warnings, strict=True)]
     figure_list = [{"name": k, "src": _image(f), "caption": cap} for k, (f, cap) in figs.items()]
     sampled = c.assumptions == "sample"
     return {
