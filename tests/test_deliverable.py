@@ -19,12 +19,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from retention_sim import load_scenario
+from retention_sim.levers import LEVERS
+
 ROOT = Path(__file__).resolve().parents[1]
 CONSULTING = ROOT / "scenarios" / "consulting"
 OPTIONS = ["hire_4_agents", "discount_after_12_months", "quarterly_check_in"]
 #: the brief at a smaller scale (1,500 subscribers, 6 months), so the test stays quick
 SMALL = ["--set", "population.initial_customers=1500",
          "--set", "population.acquisition.paid_per_period=40", "--set", "horizon_days=182.625"]
+#: the lever each lever cost column belongs to
+LEVERS_OF = {col: name for name, cls in LEVERS.items() for col in cls.cost_columns}
 #: scientific notation (1.2e+06) and NaN, which a client report never shows
 SCIENTIFIC = re.compile(r"\d(?:\.\d+)?[eE][+-]?\d+")
 NAN = re.compile(r"\bnan\b", re.IGNORECASE)
@@ -117,12 +122,68 @@ def test_no_nan_and_no_scientific_notation(report: tuple[Path, subprocess.Comple
     assert re.search(r"EUR \d{1,3}(,\d{3})+", text)  # thousands separators
     for line in run.stdout.splitlines():
         assert not NAN.search(line) and not SCIENTIFIC.search(line), line
-    # lever costs in the text output for every option, 0 where a scenario lacks the lever
-    assert "offer_discount_cost" in run.stdout and "outreach_cost" in run.stdout
+
+
+@pytest.mark.slow
+def test_absent_levers_count_as_zero(report: tuple[Path, subprocess.CompletedProcess[str]]
+                                     ) -> None:
+    """A lever a scenario does not set costs 0 and reaches nobody, in every table of the
+    report (written 0, never an empty cell) and in the printed comparison: every option's
+    section lists the costs of every lever of the comparison."""
+    out, run = report
+    levers = {name: load_scenario(CONSULTING / f"{name}.yaml").lever_names()
+              for name in ["saas_baseline", *OPTIONS]}
+    compared = list(dict.fromkeys(n for names in levers.values() for n in names))
+    assert compared == ["offers", "outreach"]  # the discount's and the check-in calls'
+    costs = [c for n in compared for c in LEVERS[n].cost_columns]
     with (out / "options.csv").open() as fh:
-        rows = list(csv.DictReader(fh))
-    absent = [r for r in rows if r["scenario"] == "hire_4_agents" and r["item"] == "offer_discount_cost"]
-    assert absent and float(absent[0]["value"]) == 0.0 and float(absent[0]["difference"]) == 0.0
+        rows = {(r["scenario"], r["item"]): r for r in csv.DictReader(fh)}
+    cells = ["value", "ci_low", "ci_high", "difference", "difference_ci_low", "difference_ci_high"]
+    absent = 0
+    for scenario, own in levers.items():
+        for lever in compared:
+            if lever in own:
+                continue
+            for item in [*LEVERS[lever].cost_columns, f"customers reached by {lever}"]:
+                row = rows[(scenario, item)]
+                assert [float(row[k]) for k in cells] == [0.0] * 6, (scenario, item, row)
+                absent += 1
+    assert absent == 5 + 5 + 2 + 3  # base, hire: neither lever; discount: no outreach; ...
+    assert all(v != "" for r in rows.values() for v in r.values())  # no empty cell
+    with (out / "comparison.csv").open() as fh:
+        table = {(r["alternative"], r["metric"]): r for r in csv.DictReader(fh)}
+    for option in OPTIONS:
+        for cost in costs:
+            row = table[(option, cost)]
+            if LEVERS_OF[cost] not in levers[option]:
+                assert [float(row[k]) for k in ("base_mean", "alternative_mean",
+                                                "mean_difference", "ci_low", "ci_high")] == [0.0] * 5
+    sections = run.stdout.split("\n\n")
+    for option in OPTIONS:
+        (section,) = [s for s in sections if s.startswith(f"{option} − saas_baseline")]
+        printed = {line.split()[0]: line for line in section.splitlines()[2:]}
+        for cost in costs:
+            if LEVERS_OF[cost] not in levers[option]:
+                assert printed[cost].split()[1:] == ["EUR", "0", "[EUR", "0,", "EUR", "0]",
+                                                     "—"], printed[cost]
+
+
+def test_comparison_table_has_every_lever_cost_for_every_option() -> None:
+    """The table ``compare`` prints (and --json, the report's comparison.csv) has a row
+    for each cost column of any compared scenario under every alternative: 0 with a zero
+    interval where neither the alternative nor the base sets the lever."""
+    from retention_sim.experiment import paired_table
+
+    base = pd.DataFrame({"npv": [1.0, 2.0, 3.0], "agent_cost": [5.0, 5.0, 5.0]})
+    hire = base.assign(agent_cost=[7.0, 7.0, 7.0])
+    offers = base.assign(offer_discount_cost=[1.0, 2.0, 4.0])
+    table = paired_table(base, [hire, offers], ["hire", "offers"]).set_index(
+        ["alternative", "metric"])
+    assert list(table.loc["hire"].index) == ["npv", "agent_cost", "offer_discount_cost"]
+    row = table.loc[("hire", "offer_discount_cost")]
+    assert [row.base_mean, row.alternative_mean, row.mean_difference, row.ci_low,
+            row.ci_high, row.paired_half_width] == [0.0] * 6
+    assert table.loc[("offers", "offer_discount_cost")].mean_difference == pytest.approx(7 / 3)
 
 
 @pytest.mark.slow

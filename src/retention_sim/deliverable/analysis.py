@@ -159,7 +159,8 @@ def analyse(c: Comparison, metric: str = "npv") -> Analysis:
 
 def _options(c: Comparison) -> pd.DataFrame:
     """Per scenario: each lever's cost and reach, agent cost, churn avoided and the outcomes,
-    as the scenario's own mean and as its paired difference against the base."""
+    as the scenario's own mean and as its paired difference against the base (the base's
+    against itself: 0).  A lever a scenario does not set costs 0 and reaches nobody."""
     level = c.level
     lever_names = list(dict.fromkeys(n for sc in c.scenarios for n in sc.lever_names()))
     costs = list(dict.fromkeys(col for n in lever_names for col in LEVERS[n].cost_columns))
@@ -182,7 +183,7 @@ def _options(c: Comparison) -> pd.DataFrame:
 
         def paired(metric: str, t: Any = t) -> Any:
             if t is None:
-                return None
+                return (0.0, 0.0, 0.0)  # the base against itself
             if metric not in t.index:  # a cost neither scenario has: 0
                 return (0.0, 0.0, 0.0) if metric.endswith("_cost") else None
             r = t.loc[metric]
@@ -195,7 +196,7 @@ def _options(c: Comparison) -> pd.DataFrame:
             reached = c.reached[i]
             vals = (reached[lever].to_numpy(dtype=float) if lever in reached.columns
                     else np.zeros(c.replications))
-            diff = None
+            diff: Any = (0.0, 0.0, 0.0)
             if i:
                 base = c.reached[0]
                 b = base[lever].to_numpy(dtype=float) if lever in base.columns else np.zeros(c.replications)
@@ -269,7 +270,10 @@ def _uncertainty(c: Comparison, metric: str, lower: bool) -> pd.DataFrame:
     rows = []
     for i, name in enumerate(c.names):
         row: dict[str, Any] = {"scenario": name, "p_best": p_sample[i],
-                               "p_best_noise_only": p_noise[i]}
+                               "p_best_noise_only": p_noise[i], "difference": 0.0,
+                               "half_width": 0.0, "noise_half_width": 0.0,
+                               "assumptions_half_width": 0.0, "assumptions_share": 0.0,
+                               "noise_difference": 0.0}  # the base against itself
         if i:
             t = c.table[(c.table.alternative == name) & (c.table.metric == metric)].iloc[0]
             n = noise.table[(noise.table.alternative == name) & (noise.table.metric == metric)].iloc[0]

@@ -345,16 +345,19 @@ def paired_table(base: pd.DataFrame, alts: Sequence[pd.DataFrame], names: Sequen
                  level: float = 0.95) -> pd.DataFrame:
     """Paired comparison table from per-replication summaries (rows aligned by replication).
 
-    Metrics of the base, then those only an alternative reports; a cost column a scenario
-    lacks (a lever it does not set) counts as 0, other metrics a scenario lacks are left
-    out of that alternative's rows.
+    Metrics of the base, then those only an alternative reports, then the cost columns
+    only other alternatives report: every alternative has a row for every cost column of
+    any compared scenario, a cost a scenario lacks (a lever it does not set) counting as
+    0; other metrics a scenario lacks are left out of that alternative's rows.
     """
     n = len(base)
     tcrit = t_value(level, n - 1)
     rows = []
     zero = np.zeros(n)
+    costs = [c for c in dict.fromkeys(c for s in (base, *alts) for c in s.columns)
+             if _cost_column(c)]
     for name, alt in zip(names, alts, strict=True):
-        metrics = [*base.columns, *(c for c in alt.columns if c not in base.columns)]
+        metrics = list(dict.fromkeys([*base.columns, *alt.columns, *costs]))
         for metric in metrics:
             if metric not in base.columns or metric not in alt.columns:
                 if not _cost_column(metric):
