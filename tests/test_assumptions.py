@@ -100,7 +100,9 @@ def test_sampled_intervals_include_the_assumptions_and_stay_paired() -> None:
     c = compare_scenarios(base, alts, seed=5, replications=8, workers=2, assumptions="sample")
     assert c.noise is not None and c.noise.assumptions == "fixed"
     for s, n in zip(c.summaries, c.noise.summaries, strict=True):
-        assert t_half_width(s["npv"]) >= t_half_width(n["npv"])
+        # wider, not equal: the draws reached the runs (8 replications on seed 5: 1.5 to
+        # 2 times the noise-only half-width)
+        assert t_half_width(s["npv"]) > t_half_width(n["npv"])
     npv = c.table[c.table.metric == "npv"]
     assert (npv.paired_half_width < npv.unpaired_half_width).all()
     # the noise-only arm is the fixed comparison itself

@@ -20,6 +20,8 @@ import pandas as pd
 import pytest
 
 from retention_sim import load_scenario
+from retention_sim.deliverable import Formatter, client_report
+from retention_sim.experiment import compare_scenarios
 from retention_sim.levers import LEVERS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -105,11 +107,50 @@ def test_summary_ranking_and_intervals_are_the_comparison_tables(
         assert (r.difference, r.difference_ci_low, r.difference_ci_high) == (
             row.mean_difference, row.ci_low, row.ci_high)
     assert summary["p_best"].sum() == pytest.approx(1.0)
-    # the figures' intervals are the table's: the decision figure is drawn from these rows
+    # the comparison table ranks them alike: by the mean difference (the base's is 0)
+    by_table = sorted(["saas_baseline", *npv.index],
+                      key=lambda n: -(npv.loc[n].mean_difference if n in npv.index else 0.0))
+    assert by_table == list(summary["scenario"])
+    # the summary the client reads: rows in that order, with the table's intervals
     html = (out / "report.html").read_text()
-    text = visible_text(html)
-    for r in summary.itertuples():
-        assert r.scenario in text
+    body = re.search(r'<table id="summary">.*?<tbody>(.*?)</tbody>', html, re.S)
+    assert body
+    cells = [[visible_text(c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", tr, re.S)]
+             for tr in re.findall(r"<tr[^>]*>(.*?)</tr>", body.group(1), re.S)]
+    assert [row[1] for row in cells] == list(summary["scenario"])
+    fmt = Formatter("EUR")
+    for row in cells:
+        if row[1] == "saas_baseline":
+            assert row[4] == "base"
+            continue
+        r = npv.loc[row[1]]
+        assert row[4:6] == [fmt.metric("npv", r.mean_difference, True),
+                            fmt.interval("npv", r.ci_low, r.ci_high)]
+
+
+@pytest.mark.slow
+def test_the_decision_figure_draws_the_comparison_tables_intervals() -> None:
+    """The decision figure's error bars are the comparison table's NPV intervals, one per
+    option, in the summary's order (top: the best)."""
+    base, *alts = [load_scenario(CONSULTING / f"{n}.yaml", SMALL[1::2])
+                   for n in ["saas_baseline", *OPTIONS]]
+    c = compare_scenarios(base, alts, seed=3, replications=3, workers=2)
+    report = client_report(c)
+    try:
+        ax = report.figures["fig_decision"].axes[0]
+        npv = c.table[c.table.metric == "npv"].set_index("alternative")
+        ranked = [n for n in report.analysis.ranking if n != "saas_baseline"]
+        labels = [t.get_text() for t in ax.get_yticklabels()]
+        positions = list(ax.get_yticks())
+        (bars,) = [col for col in ax.collections if len(col.get_segments()) == len(ranked)]
+        for segment in bars.get_segments():
+            (x0, y0), (x1, _) = segment
+            name = labels[positions.index(y0)]
+            assert (min(x0, x1), max(x0, x1)) == pytest.approx(  # mean ∓ (mean − bound)
+                (npv.loc[name].ci_low, npv.loc[name].ci_high), rel=1e-12)
+        assert [labels[positions.index(y)] for y in sorted(positions, reverse=True)] == ranked
+    finally:
+        report.close()
 
 
 @pytest.mark.slow
@@ -229,22 +270,30 @@ def test_the_report_renders_in_a_headless_browser(
 
 
 def test_unknown_metric_exits_2_within_two_seconds(tmp_path: Path) -> None:
-    """Checked before anything runs: the command ends in about a second (1.2 s on an idle
-    machine).  The bound is on the command's CPU time, which does not depend on what
-    else the shared machine runs (its wall time does)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    run = cli("compare", str(CONSULTING / "saas_baseline.yaml"),
-              str(CONSULTING / "hire_4_agents.yaml"), "--metrics", "no_such_metric",
-              "--report", str(tmp_path / "r"))
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    assert run.returncode == 2
-    assert run.stderr.startswith("retention-sim: error: The 'metrics' parameter of compare "
-                                 "names an unknown metric 'no_such_metric'")
-    assert run.stdout == "" and not (tmp_path / "r").exists()
-    assert cpu < 2.0, (cpu, wall)
+    """Checked before anything runs: the whole process (interpreter, imports, scenarios
+    read) ends with exit 2 in about a second (1.05 s wall, 1.0 s CPU on an idle machine).
+    Its CPU time must stay under 2 s every time; its wall time, which also counts what
+    else the shared machine runs, must be under 2 s in the best of three tries (as the
+    benchmarks time)."""
+    walls = []
+    for _ in range(3):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        run = cli("compare", str(CONSULTING / "saas_baseline.yaml"),
+                  str(CONSULTING / "hire_4_agents.yaml"), "--metrics", "no_such_metric",
+                  "--report", str(tmp_path / "r"))
+        walls.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        assert run.returncode == 2
+        assert run.stderr.startswith("retention-sim: error: The 'metrics' parameter of compare "
+                                     "names an unknown metric 'no_such_metric'")
+        assert len(run.stderr.splitlines()) == 1
+        assert run.stdout == "" and not (tmp_path / "r").exists()
+        assert cpu < 2.0, (cpu, walls)
+        if walls[-1] < 2.0:
+            break
+    assert min(walls) < 2.0, walls
 
 
 def test_report_folder_refused_before_running(tmp_path: Path) -> None:
