@@ -1,0 +1,65 @@
+"""The client report of the brief: its four scenarios compared, effect sizes sampled.
+
+Prints, from one run on this machine, the wall time of ``retention-sim compare`` as a whole
+process (interpreter, scenarios read, runs, report) on the brief's baseline and its three
+options (``scenarios/consulting``: saas_baseline against hire_4_agents,
+discount_after_12_months and quarterly_check_in; 40,000 subscribers, 36 months) with 20
+paired replications, ``--assumptions sample`` and 2 workers:
+
+* with ``--report DIR``: the comparison, its rerun with the effect sizes fixed on the same
+  seeds (the report's split of the intervals into assumptions and simulation noise: twice
+  the runs) and the report (HTML, CSV tables, PNG and SVG figures);
+* without the report: the comparison alone.
+
+Target: <= 5 minutes with the report.  Run: ``python benchmarks/bench_report.py``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CONSULTING = Path(__file__).resolve().parents[1] / "scenarios" / "consulting"
+SCENARIOS = ["saas_baseline", "hire_4_agents", "discount_after_12_months", "quarterly_check_in"]
+REPLICATIONS = 20
+WORKERS = 2
+TARGET_SECONDS = 300.0
+
+
+def compare(*extra: str) -> float:
+    """Wall seconds of one ``retention-sim compare`` process (raises if it fails)."""
+    command = [sys.executable, "-m", "retention_sim", "compare",
+               *(str(CONSULTING / f"{n}.yaml") for n in SCENARIOS),
+               "--replications", str(REPLICATIONS), "--workers", str(WORKERS), "--seed", "0",
+               "--assumptions", "sample", *extra]
+    start = time.perf_counter()
+    run = subprocess.run(command, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if run.returncode != 0:
+        raise SystemExit(f"compare failed ({run.returncode}): {run.stderr.strip()[-2000:]}")
+    return wall
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        report = Path(folder) / "report"
+        with_report = compare("--report", str(report))
+        files = sum(1 for _ in report.iterdir())
+    without = compare()
+    runs = REPLICATIONS * len(SCENARIOS)
+    print(f"the brief: {', '.join(SCENARIOS)}; {REPLICATIONS} paired replications, "
+          f"--assumptions sample, {WORKERS} workers; whole process")
+    print(f"{'':<34}{'simulations':>12}{'wall (s)':>10}{'worker-s per simulation':>25}")
+    for label, sims, wall in (("compare --report (with its rerun)", 2 * runs, with_report),
+                              ("compare, no report", runs, without)):
+        print(f"{label:<34}{sims:>12}{wall:>10.1f}{wall * WORKERS / sims:>25.2f}")
+    print(f"report folder: {files} files; with the report / without: "
+          f"{with_report / without:.2f}x; target with the report <= {TARGET_SECONDS:.0f} s: "
+          f"{with_report <= TARGET_SECONDS}")
+
+
+if __name__ == "__main__":
+    main()
