@@ -24,7 +24,7 @@ LAYERS = {
     "fit": 5, "experiment": 5,
     "calibrate": 6,
     "claims": 7, "plots": 7, "report": 7,
-    "widgets": 8, "demo": 8,
+    "widgets": 8, "demo": 8, "deliverable": 8,
     "cli": 9,
     "__init__": 10, "__main__": 10,
 }

@@ -139,3 +139,26 @@ def test_fit_bad_data_exit_2(tmp_path, capsys, content: str, expected: str) -> N
     assert main(["fit", "bgnbd", str(path)]) == 2
     err = capsys.readouterr().err
     assert expected in err and str(path) in err and len(err.strip().splitlines()) == 1
+
+
+def test_fit_command_names_every_model() -> None:
+    """The command line lists the fitters' names without importing them: its list is the
+    fitters' registry (same names, same order), and building the parser, ``fit --help``
+    included, leaves the fitters unimported."""
+    from retention_sim.cli.fit import MODEL_NAMES
+    from retention_sim.fit import MODELS
+
+    assert MODEL_NAMES == tuple(MODELS)
+    probe = ("import contextlib, io, sys\n"
+             "from retention_sim.cli import build_parser\n"
+             "out = io.StringIO()\n"
+             "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(out):\n"
+             "    build_parser().parse_args(['fit', '--help'])\n"
+             "print(sorted(m for m in sys.modules if m.startswith('retention_sim.fit')))\n"
+             "print(out.getvalue())\n")
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr
+    imported, _, help_text = run.stdout.partition("\n")
+    assert imported == "[]"
+    assert ", ".join(MODELS) in " ".join(help_text.split())

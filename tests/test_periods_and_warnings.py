@@ -92,5 +92,5 @@ def test_purchase_spend_has_no_ceiling_so_no_tier_warning() -> None:
                              "population": {"initial_customers": 50, "segments": [shoppers]},
                              "levers": {"tiers": {"levels": [{"name": "vip",
                                                               "min_spend": 1e9}]}}})
-    assert simulate(sc, seed=1).warnings == ()
+    assert not any("min_spend" in w for w in simulate(sc, seed=1).warnings)
     assert not math.isnan(simulate(sc, seed=1).periods["churn_rate"][-1])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterator
-from typing import Any, get_args
+from typing import Any, get_args, get_origin
 
 import annotated_types as at
 import pytest
@@ -38,8 +38,10 @@ FULL: dict[str, Any] = {
              "purchases": {"r": 0.5, "alpha": 10.0, "unit": "year"}},
         ],
     },
-    "economics": {"gross_margin": 0.3, "annual_discount_rate": 0.1,
+    "economics": {"currency": "EUR", "gross_margin": 0.3, "annual_discount_rate": 0.1,
                   "cost_to_serve_per_period": 1.0},
+    "calibration": {"targets": {"mean_churn_rate": 0.02}, "window_periods": 12,
+                    "tolerance": 0.01, "seed": 0, "replications": 2},
     "service": {"enabled": True, "problem_probability": 0.05, "complaint_probability": 0.04,
                 "routine_contacts_per_period": 0.1, "retry_probability": 0.5,
                 "retry_delay_hours": 24, "max_attempts": 3, "personalised_support": True,
@@ -67,25 +69,34 @@ FULL: dict[str, Any] = {
                 "routine_answered": 0.0, "routine_abandoned": 0.5, "routine_wait_per_hour": 0.25,
                 "reward_earned": -0.2, "proactive_contact": -0.1, "offer_active": -0.3,
                 "tier_membership": -0.2, "tier_status": -0.1, "promise_beaten_per_hour": -0.2,
-                "self_service_success": -0.05, "self_service_failed": 0.1},
+                "self_service_success": -0.05, "self_service_failed": 0.1,
+                "uncertainty": {"wait_per_hour": 0.1},
+                "estimated_from": {"wait_per_hour": {"customers": 100, "contacts": 300,
+                                                     "note": "a test"}}},
     "levers": {
         "stamp_card": {"stamps_required": 10, "endowed_stamps": 2, "stamps_per_purchase": 1,
                        "reward_value": 5, "expiry_days": 365, "segments": ["shoppers"],
                        "card_abandonment": 0.66, "goal_gradient": 0.45},
-        "tiers": {"window_periods": 12, "lower_tier": True, "levels": [
+        "tiers": {"window_periods": 12, "lower_tier": True,
+                  "audience": {"segments": ["subs"], "p_alive": {"min": 0.1, "max": 1.0},
+                               "hazard": {"min": 0.0, "max": 10.0}},
+                  "levels": [
             {"name": "silver", "min_spend": 100, "dropout_effect": -0.1, "support_priority": 0,
              "perks_cost_per_period": 1},
             {"name": "gold", "min_spend": 500, "dropout_effect": -0.3, "support_priority": -1,
              "perks_cost_per_period": 4}]},
         "offers": {"target": "segment", "segments": ["subs"], "eta_threshold": 0.5, "discount": 0.2,
-                   "duration_days": 30, "every_periods": 3, "reach": 0.5, "cost_per_offer": 0.5},
+                   "duration_days": 30, "every_periods": 3, "reach": 0.5, "cost_per_offer": 0.5,
+                   "first_period": 1, "audience": {"tenure": {"min": 1, "unit": "month"}}},
         "referral": {"rate_per_period": 0.02, "referrer_reward": 10, "referee_reward": 5,
                      "satisfied_max_eta": 0.0, "dropout_multiplier": 0.82},
         "outreach": {"cadence_days": 90, "channel": "phone", "minutes_per_call": 5, "cost_per_call": 1,
-                     "surface_probability": 0.5, "segments": ["subs"], "priority": 2},
+                     "surface_probability": 0.5, "segments": ["subs"], "priority": 2,
+                     "audience": {"tenure": {"max": 24, "unit": "month"}}},
         "surveys": {"cadence_days": 90, "after_contact": True, "response_rate": 0.2,
                     "report_probability": 0.8, "cost_per_survey": 0.3, "channel": "email",
-                    "segments": ["subs"]},
+                    "segments": ["subs"],
+                    "audience": {"spend": {"min": 0, "max": 1e6, "window_periods": 6}}},
         "root_cause": {"analysis_share": 0.5, "hours_per_analysis": 2, "cost_per_hour": 50,
                        "reduction_per_analysis": 0.002, "floor_share": 0.2},
         "self_service": {"setup_cost": 5000, "running_cost_per_period": 200, "deflection_share": 0.3,
@@ -123,6 +134,10 @@ def walk(model: type[BaseModel], data: dict[str, Any], prefix: str = ""
         if isinstance(value, list):
             for i, item in enumerate(value):
                 yield from walk(model_of(info.annotation, item), item, f"{path}.{i}.")
+        elif isinstance(value, dict) and get_origin(info.annotation) is dict:  # name → model
+            for key, item in value.items():
+                if isinstance(item, dict):
+                    yield from walk(sub, item, f"{path}.{key}.")
         elif isinstance(value, dict):
             yield from walk(sub, value, f"{path}.")
 
@@ -161,11 +176,15 @@ FROM_FILE = copy.deepcopy(FULL)
 FROM_FILE["population"]["initial_customers"] = 0
 FROM_FILE["population"]["initial"] = {"kind": "file", "time_unit": "week", "customers": {
     "customer_id": ["a", "b"], "tenure_days": [10, 400], "frequency": [0, 2],
-    "recency": [0, 30], "T": [1, 57], "segment": ["subs", "pareto"]}}
+    "recency": [0, 30], "T": [1, 57], "segment": ["subs", "pareto"], "plan": ["gold", "basic"],
+    "seats": [3, 12]}}
+FROM_FILE["levers"]["tiers"]["audience"]["attributes"] = {"plan": ["gold"],
+                                                         "seats": {"min": 2, "max": 20}}
 
 FIELDS = [*walk(ScenarioConfig, FULL),
           *(f for f in walk(ScenarioConfig, STEADY) if ".initial." in f[0]),
-          *(f for f in walk(ScenarioConfig, FROM_FILE) if ".initial." in f[0])]
+          *(f for f in walk(ScenarioConfig, FROM_FILE) if ".initial." in f[0]
+            or ".attributes" in f[0])]
 CASES = [(path, bad) for path, _, _, info in FIELDS for bad in invalid_values(info)]
 
 

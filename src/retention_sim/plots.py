@@ -19,8 +19,8 @@ from .kernel.errors import InputError, invalid_parameter
 from .kernel.stats import t_interval
 
 __all__ = ["mean_intervals", "plot_periods", "plot_overview", "plot_comparison", "plot_optimum",
-           "plot_tornado", "plot_sweep", "plot_tracking", "plot_conditional_expectations",
-           "plot_survival"]
+           "plot_tornado", "plot_decision_tornado", "plot_sweep", "plot_tracking",
+           "plot_conditional_expectations", "plot_survival"]
 
 
 def mean_intervals(data: pd.DataFrame, x: str, y: str, hue: str | None = None,
@@ -276,4 +276,31 @@ def plot_sweep(table: pd.DataFrame, x: str, metric: str = "npv", *, hue: str | N
     _bands(mean_intervals(data, x, "value", hue, level), x, hue, ax, marker="o", **kwargs)
     ax.set_xlabel(x)
     ax.set_ylabel(metric)
+    return ax
+
+
+def plot_decision_tornado(table: pd.DataFrame, *, ax: Axes | None = None, **kwargs: Any) -> Axes:
+    """Which assumption could change the decision: the paired difference alternative − base
+    at each end of every input's range (:func:`~retention_sim.experiment.decision_tornado`),
+    with their intervals; the widest swing on top, the difference at the scenarios' own
+    values as a vertical line and zero (no difference) dashed."""
+    ax = ax or plt.gca()
+    t = table.iloc[::-1].reset_index(drop=True)
+    y = np.arange(len(t))
+    left = np.minimum(t["at_low"], t["at_high"])
+    ax.barh(y, np.abs(t["at_high"] - t["at_low"]), left=left, color="C0", alpha=0.35, **kwargs)
+    ax.errorbar(t["at_low"], y - 0.15, xerr=[t["at_low"] - t["at_low_ci_low"],
+                                             t["at_low_ci_high"] - t["at_low"]],
+                fmt="o", color="C1", capsize=3, label="at the low value")
+    ax.errorbar(t["at_high"], y + 0.15, xerr=[t["at_high"] - t["at_high_ci_low"],
+                                              t["at_high_ci_high"] - t["at_high"]],
+                fmt="s", color="C2", capsize=3, label="at the high value")
+    ax.axvline(float(t["difference"].iloc[0]), color="0.3", lw=1, label="at the scenarios' values")
+    ax.axvline(0, color="0.5", lw=1, ls="--")
+    ax.set_yticks(list(y), [f"{p} [{lo:.3g}, {hi:.3g}]" for p, lo, hi in
+                            zip(t["parameter"], t["low"], t["high"], strict=True)])
+    ax.xaxis.set_major_formatter(EngFormatter(sep=" "))
+    ax.xaxis.set_major_locator(MaxNLocator(5))
+    ax.set_xlabel(f"{str(t['metric'].iloc[0]).replace('_', ' ')}: alternative − base (95% CI)")
+    ax.legend(loc="best", fontsize="small")
     return ax

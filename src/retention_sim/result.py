@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .engine import RunOutput
+from .engine import RunOutput, collect_warnings
 from .kernel.atomic import MANIFEST, OutputFolder, atomic_write
 from .kernel.codes import KINDS, SOURCES
 from .kernel.errors import InputError, invalid_parameter
@@ -125,6 +125,8 @@ class Result:
         self.scenario = self.outputs[0].scenario
         self._periods: pd.DataFrame | None = None
         self._customers: pd.DataFrame | None = None
+        #: warnings about the run as a whole (a calibrated target missed), after the engine's
+        self.notes: list[str] = []
 
     @property
     def replications(self) -> int:
@@ -133,8 +135,9 @@ class Result:
     @property
     def warnings(self) -> list[str]:
         """The engine's warnings of every replication, each once, in order of first appearance
+        (:func:`~retention_sim.engine.collect_warnings`), then those about the run as a whole
         (docs/model.md §2.4)."""
-        return list(dict.fromkeys(w for o in self.outputs for w in o.warnings))
+        return [*collect_warnings(o.warnings for o in self.outputs), *self.notes]
 
     @property
     def periods(self) -> pd.DataFrame:

@@ -38,7 +38,7 @@ from ..experiment.executors import executor_for, map_tasks
 from ..experiment.replications import summary_task
 from ..kernel.errors import ConvergenceError, InputError, check_int, check_number, invalid_parameter
 from ..kernel.stats import t_interval
-from ..scenario import ScenarioConfig
+from ..scenario import Calibration, ScenarioConfig
 
 __all__ = ["BaselineCalibration", "calibrate_baseline", "default_parameter", "ALIASES"]
 
@@ -387,4 +387,8 @@ def calibrate_baseline(scenario: ScenarioConfig, targets: Mapping[str, float], *
     share = t_interval(frame["service_churn_share"].to_numpy(dtype=float), level) \
         if "service_churn_share" in frame else (math.nan, math.nan, math.nan)
     result = _scenario_with(scenario, params, calibrated)
+    record = Calibration(targets=dict(zip(metrics, values, strict=True)),
+                         window_periods=window_periods, tolerance=tolerance, seed=int(seed)
+                         if isinstance(seed, int) else 0, replications=replications)
+    result = result.model_copy(update={"calibration": record})
     return BaselineCalibration(result, table, share, count, converged, frame)

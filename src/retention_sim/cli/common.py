@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["positive_int", "seed", "scenario_path", "add_overrides", "add_overwrite",
-           "progress", "metrics_table", "print_warnings"]
+           "add_assumptions", "parse_vary", "progress", "metrics_table", "print_warnings"]
 
 
 def positive_int(text: str) -> int:
@@ -75,7 +75,43 @@ def metrics_table(metrics: Any) -> str:
 
 
 
-def print_warnings(warnings: Any) -> None:
-    """Print each warning of a run on stderr, one line each (``retention-sim: warning: ...``)."""
+def print_warnings(warnings: Any, scenario: str | None = None) -> None:
+    """Print each warning of a run on stderr, one line each (``retention-sim: warning: ...``;
+    prefixed by the scenario's name when several were run)."""
+    where = f"{scenario}: " if scenario else ""
     for message in warnings:
-        print(f"retention-sim: warning: {message}", file=sys.stderr)
+        print(f"retention-sim: warning: {where}{message}", file=sys.stderr)
+
+
+def add_assumptions(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--assumptions", choices=("fixed", "sample"), default="fixed",
+                   help="fixed: effect sizes at their values; sample: each replication draws "
+                        "them from their uncertainty (effects.csv grades, effects.uncertainty), "
+                        "the same draw for every scenario (default: fixed)")
+
+
+def parse_vary(items: list[str]) -> dict[str, tuple[float, float] | None]:
+    """``--vary PATH`` (range from the uncertainty) or ``--vary PATH=LOW:HIGH``."""
+    from ..kernel.errors import InputError
+
+    out: dict[str, tuple[float, float] | None] = {}
+    for text in items:
+        path, sep, rng = text.partition("=")
+        path = path.strip()
+        if not path:
+            raise InputError(f"--vary expects PATH or PATH=LOW:HIGH (e.g. effects.wait_per_hour="
+                             f"0.25:0.75); got {text!r}")
+        if not sep:
+            out[path] = None
+            continue
+        low, colon, high = rng.partition(":")
+        try:
+            lo, hi = float(low), float(high)
+        except ValueError:
+            lo = hi = float("nan")
+        if not colon or not (lo == lo and hi == hi) or lo in (float("inf"), float("-inf")) \
+                or hi in (float("inf"), float("-inf")):
+            raise InputError(f"--vary {path}: the range must be LOW:HIGH, two numbers "
+                             f"(e.g. 0.25:0.75); got {rng!r}")
+        out[path] = (lo, hi)
+    return out

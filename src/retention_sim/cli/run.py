@@ -8,7 +8,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..kernel.errors import InputError
 from .common import (
+    add_assumptions,
     add_overrides,
     add_overwrite,
     metrics_table,
@@ -43,6 +45,10 @@ def register(sub: Any) -> None:
     p.add_argument("--out", type=Path, help="write summary.json, periods.csv, customers.parquet"
                    " (service on: contacts.parquet, problems.parquet) and manifest.json to "
                    "this folder, whole or not at all")
+    p.add_argument("--report", type=Path, metavar="DIR",
+                   help="write the client report of this run (HTML, tables as CSV, figures as "
+                        "PNG and SVG) to this folder, whole or not at all")
+    add_assumptions(p)
     add_overwrite(p)
     p.set_defaults(handler=cmd_run)
 
@@ -65,11 +71,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.out:  # checked and locked before anything runs
         size = estimate_run(scenario, reps).output_bytes
         folder = OutputFolder(args.out, overwrite=args.overwrite, expected_bytes=int(size)).check()
+    report_folder = None
+    if args.report:
+        if args.out and Path(args.out).resolve() == Path(args.report).resolve():
+            raise InputError("--report and --out must be different folders")
+        report_folder = OutputFolder(args.report, overwrite=args.overwrite, kind="report").check()
     with folder or contextlib.nullcontext() as tmp, progress(reps, scenario.name) as bar:
         result = run(scenario, seed=args.seed, replications=reps, workers=args.workers,
-                     progress=bar.update)
+                     progress=bar.update, assumptions=args.assumptions)
         if tmp is not None:
             result.write_files(tmp)
+    if report_folder is not None:
+        from ..deliverable import run_report
+
+        report = run_report(result, scenario)
+        with report_folder as tmp:
+            report.write_files(tmp)
+        report.close()
     print_warnings(result.warnings)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
@@ -78,6 +96,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(metrics_table(result.metrics()))
         if args.out:
             print(f"written to {args.out}/")
+        if args.report:
+            print(f"report written to {args.report}/report.html")
     return 0
 
 

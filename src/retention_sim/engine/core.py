@@ -11,6 +11,7 @@ run in the same environment and see events at their exact times.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,7 @@ import simpy
 from scipy.stats import poisson
 
 from ..kernel.codes import EXISTING, SBG
+from ..kernel.codes import OUTREACH as OUTREACH_KIND
 from ..kernel.errors import check_int, check_number, invalid_parameter
 from ..kernel.seeds import Seed, child_seed
 from ..scenario import ScenarioConfig
@@ -32,7 +34,35 @@ from .population import Population, SegmentTable, identity_keys
 from .rng import Streams
 from .service import ServiceModel
 
-__all__ = ["Engine", "RunOutput", "partial_period", "replication_seed", "simulate"]
+__all__ = ["Engine", "RunOutput", "partial_period", "replication_seed", "simulate",
+           "collect_warnings", "SERVICE_SHARE_WARNING"]
+
+#: share of churn attributed to experiences above which a run warns that the effects, not
+#: the dropout model, drive churn (docs/model.md §2.4)
+SERVICE_SHARE_WARNING = 0.5
+
+
+def collect_warnings(per_replication: Any) -> list[str]:
+    """The warnings of several replications, each once, in order of first appearance.
+
+    Warnings of one kind whose figures differ between replications count as one (shown
+    with the figures of the first replication that raised it); a warning raised by only
+    some of the replications says by how many (docs/model.md §2.4).
+    """
+    lists = [list(w) for w in per_replication]
+    first: dict[str, str] = {}
+    count: dict[str, int] = {}
+    for warnings in lists:
+        for key in dict.fromkeys(_FIGURES.sub("#", w) for w in warnings):
+            count[key] = count.get(key, 0) + 1
+        for w in warnings:
+            first.setdefault(_FIGURES.sub("#", w), w)
+    n = len(lists)
+    return [msg if count[key] == n else f"{msg} (in {count[key]} of {n} replications)"
+            for key, msg in first.items()]
+
+
+_FIGURES = re.compile(r"\d[\d,.]*")
 
 
 
@@ -118,6 +148,8 @@ class Engine:
         self.lifetimes = Lifetimes(self.pop, self.streams, self.calendar, self.sums,
                                    scenario.effects.half_life_days)
         self.service: ServiceModel | None = None
+        #: contacts waiting per channel at each period start (the backlog warning)
+        self._backlog: list[list[int]] = []
         if scenario.service.enabled:
             self.service = ServiceModel(scenario, self.env, self.pop, self.lifetimes,
                                         self.streams, self.calendar, self.sums)
@@ -193,6 +225,8 @@ class Engine:
             if self.levers is not None:  # offers ending, lever effects, outreach calls due
                 self.levers.flush(hi)
             while next_period < self.n_periods and next_period * period_days < hi:
+                if self.service is not None:  # contacts waiting, for the backlog warning
+                    self._backlog.append(self.service.desk.waiting())
                 if self.levers is not None:  # tiers, offer campaigns, referrals
                     self.levers.period_start(next_period)
                 self._acquire(next_period)
@@ -243,6 +277,7 @@ class Engine:
         if self.levers is not None:  # lever counts and *_cost columns
             extra.update(self.levers.period_columns())
         periods = build_ledger(sc, self.pop, self.sums, extra)
+        self._end_warnings(periods)
         customers = self._customers() if self.record_customers else None
         if customers is not None and self.levers is not None:
             customers.update(self.levers.customer_columns())
@@ -264,6 +299,46 @@ class Engine:
                 client[self.pop.view("source") == EXISTING] = existing.client_id
                 customers["client_id"] = client
         return out
+
+    def _end_warnings(self, periods: dict[str, np.ndarray]) -> None:
+        """What the whole run shows (docs/model.md §2.4): a desk channel whose backlog grows
+        without bound or whose agents would be busy beyond their scheduled hours, churn
+        driven by the effects more than by the dropout model, levers reaching (almost)
+        nobody."""
+        if self.service is not None:
+            desk = self.service.desk
+            self._backlog.append(desk.waiting())
+            days = self.scenario.horizon_days
+            kinds = np.asarray(desk.kind, dtype=np.int8)
+            outbound = np.bincount(np.asarray(desk.channel, dtype=np.int64)[kinds == OUTREACH_KIND],
+                                   minlength=len(desk.channels))
+            for i, ch in enumerate(desk.channels):
+                name = ch.spec.name
+                series = [b[i] for b in self._backlog]
+                end, middle = series[-1], series[len(series) // 2]
+                per_day = (float(np.sum(periods.get(f"{name}.contacts", 0.0))) + outbound[i]) / days
+                if len(series) >= 3 and end >= max(1.0, per_day) and end >= 1.5 * middle:
+                    self.warn(f"channel {name}: the backlog grows without bound ({middle:,} "
+                              f"contacts waiting mid-run, {end:,} at the end, more than a day's "
+                              "arrivals): the agents on duty cannot serve the load; add agents "
+                              "or hours, or take work off the channel")
+                hours = np.asarray(periods.get(f"{name}.agent_hours", np.zeros(0)), dtype=float)
+                occupancy = np.asarray(periods.get(f"{name}.occupancy", np.zeros(0)), dtype=float)
+                if hours.sum() > 0:
+                    busy = float(np.nansum(occupancy * hours)) / float(hours.sum())
+                    if busy > 1.0 + 1e-9:
+                        self.warn(f"channel {name}: handling takes {busy:.0%} of the scheduled "
+                                  "agent-hours (occupancy above 100%): work spills past the "
+                                  "schedule, so agent_cost understates what the desk needs")
+            churned = float(np.sum(periods["churned"]))
+            share = float(np.sum(periods.get("churned_service", 0.0))) / churned if churned else 0.0
+            if share > SERVICE_SHARE_WARNING:
+                self.warn(f"{share:.0%} of churn is attributed to experiences (effects), more than "
+                          f"the dropout model itself explains: the observed churn is far from what "
+                          "the dropout model alone implies; check the effect sizes or calibrate "
+                          "the baseline (docs/model.md §1.7)")
+        if self.levers is not None:
+            self.levers.warn_reach(self.warn)
 
     def _customers(self) -> dict[str, np.ndarray]:
         p = self.pop

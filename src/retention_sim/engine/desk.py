@@ -70,6 +70,9 @@ class ChannelState:
         self.roster = spec.agents if spec.shifts is None else max(spec.shifts)
         self.busy = 0
         self.heap: list[tuple[int, float, int]] = []
+        #: waiting outbound calls (levers.outreach): they never hang up, so they are kept
+        #: apart from ``heap`` and never scanned for patience; served in the same order
+        self.outbound: list[tuple[int, float, int]] = []
         self.fcr = spec.first_contact_resolution
         mean = spec.handle_minutes * MINUTES
         if spec.handle_distribution == "exponential":
@@ -303,6 +306,8 @@ class Desk:
             return
         if ch.busy < ch.capacity:
             self._serve(ch, ci)
+        elif self.kind[ci] == OUTREACH:
+            heapq.heappush(ch.outbound, (self.priority[ci], self.arrival[ci], ci))
         else:
             heapq.heappush(ch.heap, (self.priority[ci], self.arrival[ci], ci))
 
@@ -337,8 +342,11 @@ class Desk:
 
     def _pull(self, ch: ChannelState) -> None:
         now = self.env.now
-        heap = ch.heap
-        while heap and ch.busy < ch.capacity:
+        heap, outbound = ch.heap, ch.outbound
+        while (heap or outbound) and ch.busy < ch.capacity:
+            if outbound and (not heap or outbound[0] < heap[0]):  # one queue, two heaps
+                self._serve(ch, heapq.heappop(outbound)[2])
+                continue
             _, _, ci = heapq.heappop(heap)
             deadline = self.deadline[ci]
             if deadline < now:
@@ -351,6 +359,10 @@ class Desk:
         self.end[ci] = day
         if self.on_outcome is not None:
             self.on_outcome(ci, day, ABANDONED)
+
+    def waiting(self) -> list[int]:
+        """Contacts waiting in each channel now (abandoned ones not yet removed included)."""
+        return [len(ch.heap) + len(ch.outbound) for ch in self.channels]
 
     def expire(self) -> None:
         """Remove every waiting contact whose patience ran out before now."""

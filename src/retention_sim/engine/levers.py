@@ -17,12 +17,16 @@ import simpy
 
 from ..kernel.codes import ACTIVE
 from ..scenario import ScenarioConfig
+from .audience import Selector, Trackers
 from .lifetime import Lifetimes, PeriodSums
 from .population import Population
 from .rng import Streams
 from .service import ServiceModel
 
-__all__ = ["LeverHost", "LeverSet"]
+__all__ = ["LeverHost", "LeverSet", "REACH_WARNING"]
+
+#: share of the customers below which a lever is said to reach almost nobody
+REACH_WARNING = 0.01
 
 
 @dataclass
@@ -40,6 +44,7 @@ class LeverHost:
     add_customers: Callable[..., np.ndarray]
     #: ``warn(message)``: a one-line warning for the run's output (docs/model.md §2.4)
     warn: Callable[[str], None]
+    _trackers: Trackers | None = None
     _fx_ids: list[np.ndarray] = field(default_factory=list)
     _fx_days: list[np.ndarray] = field(default_factory=list)
     _fx_beta: list[np.ndarray] = field(default_factory=list)
@@ -78,6 +83,15 @@ class LeverHost:
     def segment_mask(self, names: tuple[str, ...]) -> np.ndarray:
         """Boolean per segment number: in ``names`` (every segment when ``names`` is empty)."""
         return np.array([not names or n in names for n in self.pop.table.names], dtype=bool)
+
+    def audience(self, audience: Any) -> Selector | None:
+        """The selector of a lever's ``audience`` (None when the lever sets none:
+        everyone); call it with (ids, day) for the part of ids in the audience."""
+        if audience is None:
+            return None
+        if self._trackers is None:
+            self._trackers = Trackers(self.scenario, self.pop, self.lifetimes, self.sums)
+        return Selector(audience, self.scenario, self.pop, self._trackers)
 
 
 class LeverSet:
@@ -132,6 +146,22 @@ class LeverSet:
             anyone |= mask
         out["any"] = int(anyone.sum())
         return out
+
+    def warn_reach(self, warn: Callable[[str], None]) -> None:
+        """Warn about levers that reached nobody or fewer than :data:`REACH_WARNING` of the
+        customers (levers whose reach is a choice of whom to reach; docs/model.md §2.4)."""
+        customers = self.host.pop.n
+        for lever in self.levers:
+            if not lever.reach_warning or customers == 0:
+                continue
+            reached = int(lever.touched_mask().sum())
+            if reached == 0:
+                warn(f"levers.{lever.name} reaches nobody: no customer qualified over the run; "
+                     "check its audience, segments and thresholds")
+            elif reached < REACH_WARNING * customers:
+                warn(f"levers.{lever.name} reaches almost nobody: {reached:,} of {customers:,} "
+                     f"customers ({reached / customers:.2%}); check its audience, segments and "
+                     "thresholds")
 
     def get(self, name: str) -> Any:
         """The lever called ``name`` (None when the scenario does not set it)."""

@@ -8,6 +8,7 @@ after a long simulation.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import json
 from collections.abc import Iterable, Sequence
@@ -17,7 +18,14 @@ from typing import Any
 import numpy as np
 
 from ..engine import simulate
-from ..kernel.errors import InputError, check_choices, check_int, check_number, invalid_parameter
+from ..kernel.errors import (
+    InputError,
+    check_choices,
+    check_int,
+    check_number,
+    elide,
+    invalid_parameter,
+)
 from ..kernel.seeds import as_seed_sequence
 from ..result import summarise
 from ..scenario import ScenarioConfig, scenario_from_dict
@@ -108,5 +116,10 @@ def check_metrics(metrics: str | Iterable[str], scenarios: Sequence[ScenarioConf
     for v in values:
         if not isinstance(v, str):
             raise invalid_parameter(name, owner, "a metric name (str)", v)
+        if v not in known:  # name the unknown metric first: the list of known ones is long
+            close = difflib.get_close_matches(v, known, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise InputError(f"The '{name}' parameter of {owner} names an unknown metric "
+                             f"{elide(repr(v), 80)}{hint} Known metrics: {', '.join(known)}.")
     return [str(v) for v in check_choices(values, name, owner, known)]
 

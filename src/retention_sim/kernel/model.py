@@ -28,7 +28,7 @@ from .errors import elide
 
 __all__ = ["Section", "Positive", "NonNegative", "Probability", "Effect", "Names",
            "QueuePriority", "scalar_kinds", "REASONS", "resolve_loc", "allowed_numbers",
-           "describe_error", "describe_validation_error"]
+           "describe_error", "describe_validation_error", "first_error_location"]
 
 
 def scalar_kinds(annotation: Any) -> frozenset[str]:
@@ -304,12 +304,27 @@ def describe_error(err: Mapping[str, Any], root: type[BaseModel], root_label: st
 def describe_validation_error(exc: ValidationError, root: type[BaseModel],
                               root_label: str = "") -> str:
     """The first problem of ``exc`` as one sentence, and how many more there are."""
-    errors = exc.errors(include_url=False)
-    failing = [tuple(e["loc"]) for e in errors]
-    # a list whose items failed is also reported "too short"; keep only the items' errors
-    errors = [e for e in errors if not (e["type"] == "too_short" and any(
-        loc[: len(e["loc"])] == tuple(e["loc"]) and len(loc) > len(e["loc"])
-        for loc in failing))] or errors
+    errors = _reported(exc)
     first = describe_error(errors[0], root, root_label)
     more = len(errors) - 1
     return first + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else "")
+
+
+def _reported(exc: ValidationError) -> list[Any]:
+    """The errors worth reporting, first one first."""
+    errors = exc.errors(include_url=False)
+    failing = [tuple(e["loc"]) for e in errors]
+    # a list whose items failed is also reported "too short"; keep only the items' errors
+    return [e for e in errors if not (e["type"] == "too_short" and any(
+        loc[: len(e["loc"])] == tuple(e["loc"]) and len(loc) > len(e["loc"])
+        for loc in failing))] or errors
+
+
+def first_error_location(exc: ValidationError) -> tuple[Any, ...]:
+    """The location (keys and list indices) of the problem :func:`describe_validation_error`
+    reports first (a strict-type error's field included)."""
+    err = _reported(exc)[0]
+    loc = tuple(err["loc"])
+    if err["type"] == "strict_type":
+        loc = loc + tuple((err.get("ctx") or {}).get("loc", ()))
+    return loc

@@ -34,14 +34,107 @@ their draws (common random numbers, docs/model.md §2.2).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Protocol
+from typing import Annotated, Any, ClassVar, Literal, Protocol
 
 import numpy as np
+from pydantic import Field, model_validator
 
-from ..kernel.model import Section
+from ..kernel.model import Names, Section
 from ..kernel.state import CustomerState, column
+from ..kernel.units import UNIT_DAYS
 
-__all__ = ["Lever", "LeverConfig", "LeverState", "Host", "REGISTRY"]
+__all__ = ["Lever", "LeverConfig", "LeverState", "Host", "REGISTRY", "Audience", "Band",
+           "TenureBand", "SpendBand"]
+
+
+class Band(Section):
+    """Values from ``min`` to ``max``, both included (either may be left open)."""
+
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Band:
+        if self.min is None and self.max is None:
+            raise ValueError("a band needs min, max or both")
+        if self.min is not None and self.max is not None and self.max < self.min:
+            raise ValueError(f"max ({self.max:g}) must be at least min ({self.min:g})")
+        return self
+
+    def holds(self, x: np.ndarray) -> np.ndarray:
+        """Which of ``x`` lie in the band (NaN never does)."""
+        out = ~np.isnan(x)
+        if self.min is not None:
+            out &= x >= self.min
+        if self.max is not None:
+            out &= x <= self.max
+        return out
+
+
+class TenureBand(Band):
+    """Tenure (time since the customer's start, before day 0 included) from ``min`` to
+    ``max`` ``unit``s."""
+
+    unit: Literal["day", "week", "month", "quarter", "year"] = "month"
+
+    @property
+    def unit_days(self) -> float:
+        return UNIT_DAYS[self.unit]
+
+
+class SpendBand(Band):
+    """Spend (purchase revenue plus subscription price accrued) over the last
+    ``window_periods`` complete reporting periods, in the scenario's currency."""
+
+    window_periods: Annotated[int, Field(ge=1, le=120)] = 12
+
+
+class Audience(Section):
+    """Which customers a lever reaches (docs/model.md §1.4.10): every condition set must
+    hold.
+
+    * ``segments`` — customers of these segments (empty: all);
+    * ``tenure`` — tenure in ``unit``s (default months), e.g. ``{min: 12}``: past their
+      first year; ``{max: 0.75}``: in their first three weeks or so;
+    * ``spend`` — spend over the last ``window_periods`` periods;
+    * ``p_alive`` — P(alive) as the firm sees it: 1 for an active subscriber (contracts are
+      observed), the BG/NBD or Pareto/NBD P(alive) of the customer's purchases since
+      acquisition (since day 0 for an existing base) otherwise;
+    * ``hazard`` — the customer's current dropout hazard per reporting period, base
+      × e^η (experiences and held effects included);
+    * ``attributes`` — columns of the customer file: a list of allowed values (text), or
+      a band ``{min, max}`` (numbers); customers without a value (acquired later) never
+      match.
+    """
+
+    segments: Names = ()
+    tenure: TenureBand | None = None
+    spend: SpendBand | None = None
+    p_alive: Band | None = None
+    hazard: Band | None = None
+    attributes: dict[str, tuple[str, ...] | Band] = {}
+
+    def check(self, scenario: Any, key: str) -> None:
+        """Raise ValueError when the audience does not fit ``scenario``."""
+        segments = [s.name for s in scenario.population.segments]
+        unknown = [n for n in self.segments if n not in segments]
+        if unknown:
+            raise ValueError(f"{key}.segments names unknown segment(s) "
+                             f"{', '.join(map(repr, unknown))}; segments are "
+                             f"{', '.join(sorted(segments))}")
+        if self.attributes:
+            base = scenario.population.initial
+            table = None if base is None else base.customers
+            columns = {} if table is None else table.attributes
+            for name, rule in self.attributes.items():
+                if name not in columns:
+                    known = ", ".join(sorted(columns)) or "none (no customer file with extra columns)"
+                    raise ValueError(f"{key}.attributes.{name}: not a column of the customer "
+                                     f"file; its extra columns are: {known}")
+                numeric = columns[name].dtype.kind == "f"
+                if isinstance(rule, Band) and not numeric:
+                    raise ValueError(f"{key}.attributes.{name}: the column holds text, so "
+                                     "give the allowed values as a list")
 
 #: every lever class by name, filled as lever modules are imported
 REGISTRY: dict[str, type[Lever]] = {}
@@ -72,6 +165,9 @@ class LeverConfig(Section):
         if channel is not None and channel not in channels:
             raise ValueError(f"{key}.channel must be one of the channels in service.channels "
                              f"({', '.join(map(repr, channels))}). Got {channel!r}")
+        audience = getattr(self, "audience", None)
+        if audience is not None:
+            audience.check(scenario, f"{key}.audience")
         self.check_more(scenario, key)
 
     def check_more(self, scenario: Any, key: str) -> None:
@@ -114,6 +210,9 @@ class Host(Protocol):
 
     def segment_mask(self, names: tuple[str, ...]) -> np.ndarray: ...
 
+    def audience(self, audience: Audience | None) -> Any:
+        """A selector ``(ids, day, when=None) -> ids in the audience`` (None: everyone)."""
+
 
 class Lever:
     """Base class of a retention lever (all hooks optional; see the module docstring)."""
@@ -129,6 +228,9 @@ class Lever:
     needs_service: ClassVar[str | None] = None
     #: one line for the command line's help
     summary: ClassVar[str] = ""
+    #: whether the run warns when the lever reaches (almost) nobody: False for levers whose
+    #: reach follows from events rather than from a choice of whom to reach
+    reach_warning: ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -1,9 +1,13 @@
 """Offers / discount codes: targeted, temporary, paid for in margin (docs/model.md §1.4).
 
-At the start of every ``every_periods``-th period (from period 1) the targeted active
-customers without an active offer — all of them, those of some segments, or those whose
-current log-hazard offset η is above ``eta_threshold`` — receive an offer with
-probability ``reach`` (a counter-based draw per customer and period).  For
+At the start of every ``every_periods``-th period (periods 0, k, 2k, …; from period
+``first_period``, default 1)
+the targeted active customers without an offer running past the period's first day — all
+of them, those of some segments, or those whose current log-hazard offset η is above
+``eta_threshold``, and of the ``audience`` (tenure, spend, P(alive), hazard, attributes of
+the customer file) — receive an offer with probability ``reach`` (a counter-based draw per
+customer and period).  An offer that ends by the period's first day is renewed from its
+end, so offers of one period's length offered every period are a standing discount.  For
 ``duration_days`` the customer holds ``effects.offer_active`` (a held effect, removed
 when the offer ends) and pays ``discount`` less: the ledger books
 ``offer_discount_cost`` = discount × (purchase revenue during the offer + subscription
@@ -13,7 +17,8 @@ Revenue itself stays at list price, so gross margin minus these costs is the pro
 
 from __future__ import annotations
 
-from collections import deque
+import heapq
+from itertools import count
 from typing import Annotated, Literal
 
 import numpy as np
@@ -21,7 +26,7 @@ from pydantic import Field, model_validator
 
 from ..kernel.model import Effect, Names, NonNegative, Positive, Probability
 from ..kernel.state import column
-from .base import Host, Lever, LeverConfig, LeverState
+from .base import Audience, Host, Lever, LeverConfig, LeverState
 
 __all__ = ["Offers", "OffersLever", "weighted_days_until"]
 
@@ -34,10 +39,15 @@ class Offers(LeverConfig):
     targeted customers without an active offer get one: for ``duration_days`` their
     purchases and subscription cost them ``discount`` less (booked as the cost
     ``offer_discount_cost`` = discount × revenue during the offer) and they carry
-    ``effects.offer_active``.  Sending costs ``cost_per_offer``.
+    ``effects.offer_active``.  Sending costs ``cost_per_offer``.  ``audience`` narrows the
+    targeted customers further (e.g. ``{tenure: {min: 12}}``: past 12 months of tenure);
+    campaigns run from period ``first_period`` (0: from the start, e.g. a price rule for an
+    existing base).
     """
 
     target: Literal["all", "segment", "risk"] = "all"
+    audience: Audience | None = None
+    first_period: Annotated[int, Field(ge=0, le=10_000)] = 1
     segments: Names = ()
     eta_threshold: Effect = 0.0
     discount: Annotated[float, Field(gt=0, le=1)]
@@ -95,7 +105,10 @@ class OffersLever(Lever):
         super().__init__(host, config)
         cfg = config
         self.targeted = host.segment_mask(cfg.segments if cfg.target == "segment" else ())
-        self._ending: deque[tuple[float, np.ndarray]] = deque()
+        self.audience = host.audience(cfg.audience)
+        #: (end day, order, customers) of the offers running, earliest end first
+        self._ending: list[tuple[float, int, np.ndarray]] = []
+        self._order = count()
         self._granted: list[tuple[np.ndarray, float]] = []
         host.lifetimes.purchase_listeners.append(self._purchases)
 
@@ -108,7 +121,7 @@ class OffersLever(Lever):
 
     def period_start(self, period: int, now: float) -> None:
         cfg = self.cfg
-        if period == 0 or period % cfg.every_periods:
+        if period < cfg.first_period or period % cfg.every_periods:
             return
         host, pop, st = self.host, self.host.pop, self.state
         ids = host.active()
@@ -116,26 +129,43 @@ class OffersLever(Lever):
         if cfg.target == "risk":
             ids = ids[pop.eta_at(ids, np.full(ids.size, now), host.effects.half_life_days)
                       > cfg.eta_threshold]
-        ids = ids[st.end[ids] <= now]
+        if self.audience is not None:
+            ids = self.audience(ids, now)
+        first_day = max(now, period * host.period_days)
+        ids = ids[st.end[ids] <= first_day]
         if cfg.reach < 1:
             ids = ids[host.streams.uniform("offers.reach", pop.key[ids], period) < cfg.reach]
         host.sums.add_at("offers_sent", period, float(ids.size))
         host.sums.add_at("offer_sending_cost", period, ids.size * cfg.cost_per_offer)
         if ids.size == 0:
             return
-        end = now + cfg.duration_days
-        st.start[ids] = now
-        st.end[ids] = end
+        running = st.end[ids] > now  # ends by the period's first day: renewed from its end
+        fresh = ids[~running]
+        if fresh.size:
+            end = now + cfg.duration_days
+            st.start[fresh] = now
+            st.end[fresh] = end
+            host.lifetimes.change_hold(fresh, now, host.effects.offer_active)
+            heapq.heappush(self._ending, (end, next(self._order), fresh))
+            self._granted.append((fresh, now))
+        if running.any():
+            renewed = ids[running]
+            ends = st.end[renewed]
+            for day in np.unique(ends).tolist():  # the hold carries on; no new start
+                group = renewed[ends == day]
+                st.end[group] = day + cfg.duration_days
+                heapq.heappush(self._ending, (day + cfg.duration_days, next(self._order), group))
+                self._granted.append((group, day))
         st.received[ids] += 1
-        host.lifetimes.change_hold(ids, now, host.effects.offer_active)
-        self._ending.append((end, ids))
-        self._granted.append((ids, now))
         self.touch(ids)
 
     def flush(self, now: float, hi: float) -> None:
+        st = self.state
         while self._ending and self._ending[0][0] <= now:
-            end, ids = self._ending.popleft()
-            self.host.lifetimes.change_hold(ids, end, -self.host.effects.offer_active)
+            end, _, ids = heapq.heappop(self._ending)
+            ids = ids[st.end[ids] == end]  # renewed offers end later
+            if ids.size:
+                self.host.lifetimes.change_hold(ids, end, -self.host.effects.offer_active)
 
     def customer_columns(self) -> dict[str, np.ndarray]:
         return {"offers_received": self.state.view("received", self.host.pop.n).copy()}

@@ -32,7 +32,7 @@ from ..kernel.codes import ABANDONED, ACTIVE, OUTREACH
 from ..kernel.evidence import default
 from ..kernel.model import Names, NonNegative, Positive, Probability, QueuePriority
 from ..kernel.state import column
-from .base import Host, Lever, LeverConfig, LeverState
+from .base import Audience, Host, Lever, LeverConfig, LeverState
 
 __all__ = ["Outreach", "OutreachLever", "OUTREACH_COUNTER"]
 
@@ -48,7 +48,11 @@ class Outreach(LeverConfig):
     latest unreported problem into a complaint handled on the same channel (its
     ``problem_not_reported`` effect is withdrawn).  ``segments`` limits the calls (empty:
     everyone); the first call falls uniformly within the first cadence after the
-    customer's start.  Needs ``service.enabled``.
+    customer's start.  ``audience`` limits them further: a call falls due only for a
+    customer in the audience on its day (tenure, spend, P(alive), hazard, attributes of the
+    customer file); the others' calls are skipped.  An onboarding programme (a welcome call
+    in a customer's first weeks) is ``audience: {tenure: {max: ...}}`` with a cadence as
+    long as that band.  Needs ``service.enabled``.
     """
 
     cadence_days: Positive
@@ -58,6 +62,7 @@ class Outreach(LeverConfig):
     surface_probability: Probability = default("surface_probability")
     segments: Names = ()
     priority: QueuePriority = 1
+    audience: Audience | None = None
 
 
 #: first draw counter of outreach calls (customers' own contacts count from 1)
@@ -90,6 +95,12 @@ class OutreachLever(Lever):
         self.desk = service.desk
         self.channel = [c.name for c in host.scenario.service.channels].index(cfg.channel)
         self.eligible = host.segment_mask(cfg.segments)
+        self.audience = host.audience(cfg.audience)
+        #: the latest tenure (days) at which a customer can be in the audience
+        tenure = None if cfg.audience is None else cfg.audience.tenure
+        self._last_tenure = (np.inf if tenure is None or tenure.max is None
+                             else tenure.max * tenure.unit_days)
+        self.skipped = 0  # calls due for customers outside the audience
         service.track_silent()  # remember unreported problems
         self._handled: list[float] = []
         self._surfaced: list[float] = []
@@ -124,6 +135,10 @@ class OutreachLever(Lever):
     def _call(self, due: np.ndarray, now: float) -> None:
         """Submit the next call of each customer in ``due`` at its planned day (≥ now)."""
         pop, cfg = self.host.pop, self.cfg
+        if self.audience is not None:
+            due = self._in_audience(due, now)
+            if due.size == 0:
+                return
         planned = self.state.next_call[due].copy()
         days = np.maximum(planned, now)
         counters = OUTREACH_COUNTER + self.state.calls[due].astype(np.int64)
@@ -132,6 +147,20 @@ class OutreachLever(Lever):
         self.desk.submit(due, days, counters, OUTREACH, 1, cfg.priority, channel=self.channel,
                          keys=pop.key[due], handle_minutes=cfg.minutes_per_call)
         self.host.sums.add("outreach_calls", days)
+
+    def _in_audience(self, due: np.ndarray, now: float) -> np.ndarray:
+        """The customers of ``due`` in the audience when their call is placed (tenure at the
+        call's day, the rest at the slice boundary ``now``); the others' calls are skipped,
+        and past the audience's longest tenure no call follows."""
+        st = self.state
+        planned = np.maximum(st.next_call[due], now)
+        inside = np.isin(due, self.audience(due, now, planned))  # type: ignore[misc]
+        out = due[~inside]
+        self.skipped += int(out.size)
+        planned = st.next_call[out]
+        past = (planned - self.host.pop.acquired[out]) > self._last_tenure
+        st.next_call[out] = np.where(past, np.inf, planned + self.cfg.cadence_days)
+        return due[inside]
 
     def _outcome(self, ci: int, day: float, code: int) -> None:
         if code != ABANDONED:  # outreach calls never hang up; the test is for safety
@@ -163,6 +192,28 @@ class OutreachLever(Lever):
         self._surfaced.extend(days.tolist())
         self.service.surface(ids, np.ones(ids.size, dtype=np.int64), days, now, channel=self.channel)
 
+    def _warn_cadence(self, contacts: dict[str, np.ndarray]) -> None:
+        """Warn when the calls cannot keep their cadence (docs/model.md §2.4): of the calls
+        placed at least one cadence before the horizon, 5% or more were never made, or the
+        calls made waited on average more than half a cadence."""
+        cad, horizon = self.cfg.cadence_days, self.host.scenario.horizon_days
+        mine = contacts["kind"] == OUTREACH
+        arrival = contacts["arrival_day"][mine]
+        handled = contacts["handled"][mine]
+        early = arrival <= horizon - cad
+        if not early.any():
+            return
+        unmade = float(np.mean(~handled[early]))
+        waits = (contacts["start_day"][mine] - arrival)[handled]
+        mean_wait = float(np.mean(waits)) if waits.size else np.inf
+        if unmade >= 0.05 or mean_wait > cad / 2:
+            waited = ("none was made" if not waits.size
+                      else f"calls made waited {mean_wait:,.1f} days on average")
+            self.host.warn(f"levers.outreach cannot keep its cadence of {cad:g} days on channel "
+                           f"{self.cfg.channel!r}: {waited} and {unmade:.0%} of the calls due "
+                           "at least a cadence before the horizon were never made; add agents, "
+                           "lengthen the cadence or narrow the audience")
+
     def columns(self) -> dict[str, np.ndarray]:
         sums = self.host.sums
         handled = np.asarray(self._handled)
@@ -172,6 +223,7 @@ class OutreachLever(Lever):
         minutes = np.bincount(sums.index(contacts["arrival_day"][mine]),
                               weights=np.nan_to_num(contacts["handle_minutes"][mine]), minlength=sums.n)
         handled_n = np.bincount(sums.index(handled), minlength=sums.n).astype(float)
+        self._warn_cadence(contacts)
         return {
             "outreach_calls": calls,
             "outreach_handled": handled_n,

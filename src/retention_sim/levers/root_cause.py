@@ -66,6 +66,7 @@ class RootCauseLever(Lever):
     cost_columns = ("root_cause_cost",)
     count_columns = ("root_cause_analyses",)
     order = 70
+    reach_warning = False  # it reaches the customers whose complaints are analysed
     summary = "analysing resolved problems lowers the problem rate"
     needs_service = "analyses the problems resolved by"
 

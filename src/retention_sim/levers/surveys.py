@@ -31,7 +31,7 @@ from ..kernel.codes import ABANDONED, ACTIVE, OUTREACH
 from ..kernel.evidence import default
 from ..kernel.model import Names, NonNegative, Positive, Probability
 from ..kernel.state import column
-from .base import Host, Lever, LeverConfig, LeverState
+from .base import Audience, Host, Lever, LeverConfig, LeverState
 
 __all__ = ["Surveys", "SurveysLever"]
 
@@ -47,7 +47,9 @@ class Surveys(LeverConfig):
     becomes a complaint on the support desk (channel ``channel``, or by channel share),
     with its queue load and the effects of any complaint, and the remaining part of its
     ``problem_not_reported`` effect is withdrawn.  Needs ``service.enabled``.  TARP: about
-    26 in 27 customers with a problem never complain (effects.csv).
+    26 in 27 customers with a problem never complain (effects.csv).  ``audience`` limits
+    the surveys to customers in it when each is due (tenure, spend, P(alive), hazard,
+    attributes of the customer file; docs/model.md §1.4.10).
     """
 
     cadence_days: Positive | None = None
@@ -57,6 +59,7 @@ class Surveys(LeverConfig):
     cost_per_survey: NonNegative = 0.0
     channel: Annotated[str, Field(min_length=1)] | None = None
     segments: Names = ()
+    audience: Audience | None = None
 
     @model_validator(mode="after")
     def _trigger(self) -> Surveys:
@@ -93,6 +96,7 @@ class SurveysLever(Lever):
         names = [c.name for c in host.scenario.service.channels]
         self.channel = None if cfg.channel is None else names.index(cfg.channel)
         self.eligible = host.segment_mask(cfg.segments)
+        self.audience = host.audience(cfg.audience)
         service.track_silent()
         self._after_ids: list[int] = []  # surveys after a contact, waiting for the boundary
         self._after_days: list[float] = []
@@ -137,6 +141,9 @@ class SurveysLever(Lever):
 
     def _survey(self, ids: np.ndarray, days: np.ndarray, now: float) -> None:
         """Send one survey to each of ``ids`` (sent at ``days``, handled ``now``)."""
+        if self.audience is not None and ids.size:
+            inside = np.isin(ids, self.audience(ids, now))
+            ids, days = ids[inside], days[inside]
         while ids.size:  # rounds of distinct customers, so each survey has its own counter
             first = np.unique(ids, return_index=True)[1]
             self._survey_once(ids[first], days[first], now)

@@ -28,7 +28,7 @@ from pydantic import Field, model_validator
 from ..kernel.codes import NO_PRIORITY
 from ..kernel.model import Effect, NonNegative, Positive, QueuePriority, Section
 from ..kernel.state import Column, column
-from .base import Host, Lever, LeverConfig, LeverState
+from .base import Audience, Host, Lever, LeverConfig, LeverState
 
 __all__ = ["Tier", "Tiers", "TiersLever"]
 
@@ -59,10 +59,13 @@ class Tiers(LeverConfig):
     tier); every level with a tier below it adds ``effects.tier_status`` while held —
     the status effect of Drèze & Nunes (2009), "Feeling superior: the impact of loyalty
     program structure on consumers' perceptions of status", J. Consumer Research 35(6),
-    who found the direction only; its size is an assumption (effects.csv).
+    who found the direction only; its size is an assumption (effects.csv).  ``audience``
+    limits membership to the customers in it at each evaluation (tenure, segment, P(alive),
+    hazard, attributes of the customer file; docs/model.md §1.4.10); the others hold no tier.
     """
 
     window_periods: Annotated[int, Field(ge=1, le=120)] = 12
+    audience: Audience | None = None
     lower_tier: bool = True
     levels: Annotated[tuple[Tier, ...], Field(min_length=1)]
 
@@ -121,6 +124,7 @@ class TiersLever(Lever):
         self.perks = np.array([lv.perks_cost_per_period for lv in levels])
         self.count_columns = ("tier_members", *(f"tier_{lv.name}_members" for lv in levels))
         self.price = host.pop.table.price_per_period
+        self.audience = host.audience(cfg.audience)
         host.lifetimes.purchase_listeners.append(self._purchases)
         host.lifetimes.start_listeners.append(self._start)
         #: whether some customers brought spend from before day 0 (an existing base)
@@ -183,6 +187,8 @@ class TiersLever(Lever):
         spend = spend_ring[active].sum(axis=1) - spend_ring[active, current]
         spend_ring[: pop.n, current] = 0.0
         new = (np.searchsorted(self.thresholds, spend, side="right") - 1).astype(np.int8)
+        if self.audience is not None:
+            new[~np.isin(active, self.audience(active, now))] = -1
         old = st.tier[active]
         changed = new != old
         if changed.any():

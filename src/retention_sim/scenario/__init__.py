@@ -7,6 +7,14 @@
   (:mod:`.load`); scenarios shipped with the package (:mod:`.shipped`).
 """
 
+from .assumptions import (
+    ASSUMPTIONS,
+    assumption_table,
+    check_assumptions,
+    draw_assumptions,
+    effect_range,
+    effect_uncertainty,
+)
 from .calendar import ArrivalProfile
 from .effects import Economics, Effects
 from .load import Scenario, apply_overrides, dump_scenario, load_scenario, scenario_from_dict
@@ -23,11 +31,13 @@ from .population import (
     Spend,
     TenureHistogram,
 )
-from .root import Levers, ScenarioConfig
+from .root import Calibration, Levers, ScenarioConfig
 from .service import Attrition, Channel, Service, WordOfMouth
 from .shipped import shipped_names, shipped_scenario
 
 __all__ = [
+    "ASSUMPTIONS", "Calibration", "assumption_table", "check_assumptions", "draw_assumptions",
+    "effect_range", "effect_uncertainty",
     "Acquisition", "ArrivalProfile", "Attrition", "BGDropout", "Channel", "Dropout",
     "Economics", "Effects", "InitialBase", "Levers", "ParetoDropout", "Population", "Purchases",
     "SBGDropout", "Scenario", "ScenarioConfig", "Segment", "Service", "Spend", "TenureHistogram",

@@ -1,8 +1,9 @@
 """The client's customer file: one row per current customer, read and checked once
 (docs/model.md §1.6, §3.2).
 
-Columns (CSV with a header; extra columns are ignored; the RFM aliases of the data readers
-``id``, ``x``, ``t_x``, ``zbar`` are accepted):
+Columns (CSV with a header; the RFM aliases of the data readers ``id``, ``x``, ``t_x``,
+``zbar`` are accepted; any other column is kept as a customer **attribute** that lever
+audiences can target, docs/model.md §1.4.10):
 
 * ``customer_id`` — the client's id, kept so results join back (required, unique);
 * ``start_date`` (``YYYY-MM-DD``) or ``tenure_days`` — when the customer started; without
@@ -56,6 +57,9 @@ class CustomerTable:
     tenure_days, frequency, recency, T, monetary_value : ndarray of float or None
         None when the column is absent.
     segment : ndarray of str or None
+    attributes : dict of str to ndarray
+        The file's other columns: float (NaN where blank) when every filled value is a
+        number, else text.
     """
 
     def __init__(self, columns: Mapping[str, Any], path: str | None = None) -> None:
@@ -106,6 +110,10 @@ class CustomerTable:
         for col in _NUMBERS:
             setattr(self, col, self._numbers(df, col) if col in df.columns else None)
         self._check_rfm()
+        self.attributes: dict[str, np.ndarray] = {}
+        for col in df.columns:
+            if col not in COLUMNS and col:
+                self.attributes[col] = _attribute(df[col])
 
     # -- checks ----------------------------------------------------------------------------
     def _at(self, i: int, column: str) -> str:
@@ -229,6 +237,9 @@ class CustomerTable:
             values = getattr(self, col)
             if values is not None:
                 out[col] = [float(v) for v in values]
+        for col, values in self.attributes.items():
+            out[col] = [("" if np.isnan(v) else float(v)) if values.dtype.kind == "f" else str(v)
+                        for v in values]
         return out
 
     def __repr__(self) -> str:
@@ -240,6 +251,18 @@ class CustomerTable:
 
     def __hash__(self) -> int:
         return hash((self.path, self.rows))
+
+
+def _attribute(raw: pd.Series) -> np.ndarray:
+    """An extra column: numbers (NaN where blank) when every filled value is one, else text."""
+    if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
+        return raw.to_numpy(dtype=float)
+    text = raw.astype(str).str.strip()
+    blank = raw.isna().to_numpy() | (text == "").to_numpy()
+    numbers = pd.to_numeric(text.where(~blank), errors="coerce").to_numpy(dtype=float)
+    if (~blank).any() and np.isfinite(numbers[~blank]).all():
+        return np.where(blank, np.nan, numbers)
+    return np.where(blank, "", text.to_numpy(dtype=str)).astype(str)
 
 
 def _read(path: str) -> CustomerTable:

@@ -8,12 +8,25 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ..kernel.evidence import default
 from ..kernel.model import Effect, NonNegative, Positive, Probability, Section
 
-__all__ = ["Effects", "Economics"]
+__all__ = ["Effects", "Economics", "EffectSource", "effect_names"]
+
+
+class EffectSource(Section):
+    """Where a scenario's value of an effect comes from, when it was estimated from the
+    client's own data (``effects.estimated_from``; written by the effects estimator).
+
+    The report's assumptions section says "estimated from your data (``customers``
+    customers, ``contacts`` contacts)" and adds ``note``.
+    """
+
+    customers: Annotated[int, Field(ge=0)] | None = None
+    contacts: Annotated[int, Field(ge=0)] | None = None
+    note: str = ""
 
 
 class Effects(Section):
@@ -57,11 +70,49 @@ class Effects(Section):
     self_service_success: Effect = default("self_service_success")
     #: a self-service attempt that failed, before the customer contacts support
     self_service_failed: Effect = default("self_service_failed")
+    #: standard deviation of each effect's value (log-hazard units, per hour for the
+    #: ``*_per_hour`` effects) where the scenario overrides the documented uncertainty of
+    #: effects.csv, e.g. ``{wait_per_hour: 0.05}`` for an effect estimated with that
+    #: standard error; 0 holds an effect fixed under ``assumptions="sample"``
+    #: (docs/model.md §1.8)
+    uncertainty: dict[str, Annotated[float, Field(ge=0, le=10)]] = {}
+    #: effects whose value was estimated from the client's data, with its size
+    estimated_from: dict[str, EffectSource] = {}
+
+    @model_validator(mode="after")
+    def _known_effects(self) -> Effects:
+        names = effect_names()
+        for key in ("uncertainty", "estimated_from"):
+            unknown = [k for k in getattr(self, key) if k not in names]
+            if unknown:
+                raise ValueError(f"effects.{key} names unknown effect(s) "
+                                 f"{', '.join(map(repr, unknown))}; effects are "
+                                 f"{', '.join(names)}")
+        return self
+
+    def values(self) -> dict[str, float]:
+        """Every log-hazard effect by name (``half_life_days`` and the records excluded)."""
+        return {name: float(getattr(self, name)) for name in effect_names()}
+
+
+def effect_names() -> tuple[str, ...]:
+    """Names of the log-hazard effects of :class:`Effects`, in declaration order."""
+    return _EFFECT_NAMES
+
+
+_EFFECT_NAMES: tuple[str, ...] = ()
+
+
+_EFFECT_NAMES = tuple(n for n in Effects.model_fields
+                      if n not in ("half_life_days", "uncertainty", "estimated_from"))
 
 
 class Economics(Section):
     """Money: margins, costs and discounting.  Amounts are in the scenario's currency."""
 
+    #: the currency money is stated in (an ISO 4217 code such as EUR or USD, or a symbol);
+    #: reports label amounts with it; empty (the default): amounts are shown unlabelled
+    currency: Annotated[str, Field(max_length=12, pattern=r"^[^\s\x00-\x1f]*$")] = ""
     gross_margin: Probability = 0.3
     annual_discount_rate: Annotated[float, Field(ge=0, le=1)] = 0.1
     cost_to_serve_per_period: NonNegative = 0.0

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from ..kernel.atomic import atomic_write_text
 from ..kernel.errors import InputError, elide
 from ..kernel.files import read_input_text
-from ..kernel.model import describe_validation_error
+from ..kernel.model import describe_validation_error, first_error_location, resolve_loc
 from .root import ScenarioConfig
 
 __all__ = ["Scenario", "load_scenario", "scenario_from_dict", "apply_overrides", "dump_scenario",
@@ -174,12 +174,16 @@ def scenario_from_dict(data: Any, source: str | None = None) -> Scenario:
         kind = "empty" if data is None else type(data).__name__
         raise InputError(f"a scenario must be a YAML mapping of keys to values; got {kind}", source)
     try:
-        # a customer file named in the scenario is found next to it
-        context = {"base_dir": Path(source).parent} if source else None
-        return ScenarioConfig.model_validate(dict(data), context=context)
+        return _validate(data, source)
     except ValidationError as exc:
         raise InputError(describe_validation_error(exc, ScenarioConfig, "scenario"),
                          source) from None
+
+
+def _validate(data: Mapping[str, Any], source: str | None) -> Scenario:
+    # a customer file named in the scenario is found next to it
+    context = {"base_dir": Path(source).parent} if source else None
+    return ScenarioConfig.model_validate(dict(data), context=context)
 
 
 _EMPTY = "the file is empty; a scenario needs at least name, horizon_days and population"
@@ -221,33 +225,138 @@ def apply_overrides(data: Mapping[str, Any], overrides: Iterable[str]) -> dict[s
     out: Any = copy.deepcopy(dict(data))
     for text in overrides:
         parts, value = _parse_override(text)
-        node = out
-        for depth, part in enumerate(parts):
-            last = depth == len(parts) - 1
-            here = ".".join(parts[: depth + 1])
-            if isinstance(node, list):
-                if not part.lstrip("-").isdigit() or not -len(node) <= int(part) < len(node):
-                    raise InputError(f"--set {elide(here, 100)}: {elide(repr(part), 60)} is not "
-                                     f"an index of a list of "
-                                     f"{len(node)} items (0 to {len(node) - 1})")
-                if last:
-                    node[int(part)] = value
-                else:
-                    node = node[int(part)]
-            elif isinstance(node, dict):
-                if last:
-                    node[part] = value
-                else:
-                    node = node.setdefault(part, {})
-            else:
-                raise InputError(f"--set {elide(here, 100)}: {elide('.'.join(parts[:depth]), 100)} "
-                                 f"is a value, not a section, so it has no key "
-                                 f"{elide(repr(part), 60)}")
+        _set_path(out, parts, value, "--set ")
     return out
+
+
+def _set_path(out: Any, parts: list[str], value: Any, label: str) -> tuple[Any, ...]:
+    """Set ``value`` at the dotted ``parts`` of ``out`` (list items by index); returns the
+    location set (list indices as ints)."""
+    node = out
+    where: list[Any] = []
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        here = ".".join(parts[: depth + 1])
+        if isinstance(node, list):
+            if not part.lstrip("-").isdigit() or not -len(node) <= int(part) < len(node):
+                raise InputError(f"{label}{elide(here, 100)}: {elide(repr(part), 60)} is not "
+                                 f"an index of a list of "
+                                 f"{len(node)} items (0 to {len(node) - 1})")
+            index = int(part) % len(node)
+            where.append(index)
+            if last:
+                node[index] = value
+            else:
+                node = node[index]
+        elif isinstance(node, dict):
+            where.append(part)
+            if last:
+                node[part] = value
+            else:
+                node = node.setdefault(part, {})
+        else:
+            raise InputError(f"{label}{elide(here, 100)}: {elide('.'.join(parts[:depth]), 100)} "
+                             f"is a value, not a section, so it has no key "
+                             f"{elide(repr(part), 60)}")
+    return tuple(where)
+
+
+#: keys a scenario does not pass on to the scenarios that extend it: its calibration
+#: record describes the scenario as calibrated, not an option built on it
+NOT_INHERITED = ("calibration",)
+#: most files in one chain of ``extends``
+MAX_EXTENDS = 20
+
+
+def _merge(parent: Any, child: Any, origin: dict[tuple[Any, ...], str], file: str,
+           at: tuple[Any, ...] = ()) -> Any:
+    """``child`` merged over ``parent``: mappings key by key (deep), anything else — lists
+    included — replaced whole.  ``origin`` records the file that set each key it writes."""
+    if isinstance(parent, Mapping) and isinstance(child, Mapping):
+        out = dict(parent)
+        origin[at] = file
+        for key, value in child.items():
+            out[key] = _merge(parent.get(key), value, origin, file, (*at, key))
+        return out
+    for key in [k for k in origin if k[: len(at)] == at and len(k) > len(at)]:
+        del origin[key]  # a replaced value takes nothing from its parent
+    origin[at] = file
+    if isinstance(child, Mapping):
+        return {key: _merge(None, value, origin, file, (*at, key)) for key, value in child.items()}
+    return child
+
+
+def _relative_files(data: Any, folder: Path) -> None:
+    """Make the customer file named in ``data`` (read from a file in ``folder``) absolute,
+    so it stays relative to the file that names it whatever file extends it."""
+    base = (data.get("population") or {}).get("initial") if isinstance(data, Mapping) else None
+    if isinstance(base, dict) and isinstance(base.get("customers"), str):
+        path = Path(base["customers"])
+        if not path.is_absolute():
+            base["customers"] = str((folder / path).resolve())
+
+
+def _read_tree(path: Path, chain: tuple[Path, ...], origin: dict[tuple[Any, ...], str]) -> Any:
+    """The scenario in ``path`` with the files it ``extends`` merged under it."""
+    data = _read_yaml(path)
+    if not isinstance(data, Mapping) or "extends" not in data:
+        if isinstance(data, Mapping):
+            data = dict(data)
+            _relative_files(data, path.parent)
+            _merge({}, data, origin, str(path))
+        return data
+    data = dict(data)
+    parent_name = data.pop("extends")
+    if not isinstance(parent_name, str) or not parent_name.strip():
+        raise InputError(f"extends must name the scenario file this one builds on, relative to "
+                         f"this file (e.g. extends: saas_baseline.yaml). Got {elide(repr(parent_name))}",
+                         str(path))
+    parent = (path.parent / parent_name.strip()).resolve()
+    if parent in chain or parent == path.resolve():
+        cycle = " -> ".join(p.name for p in (*chain, path.resolve(), parent))
+        raise InputError(f"extends {parent_name!r} makes a cycle ({cycle}); a scenario cannot "
+                         "extend itself or a file that extends it", str(path))
+    if len(chain) >= MAX_EXTENDS:
+        raise InputError(f"more than {MAX_EXTENDS} files extend one another", str(path))
+    if not parent.is_file():
+        raise InputError(f"extends {parent_name!r}: no such file ({parent}); the path is "
+                         "relative to the file that extends it", str(path))
+    base = _read_tree(parent, (*chain, path.resolve()), origin)
+    if not isinstance(base, Mapping):
+        raise InputError(f"extends {parent_name!r}: that file is not a scenario mapping",
+                         str(path))
+    base = {k: v for k, v in base.items() if k not in NOT_INHERITED}
+    for key in [k for k in origin if k and k[0] in NOT_INHERITED]:
+        del origin[key]
+    dotted = {k: data.pop(k) for k in [k for k in data if isinstance(k, str) and "." in k]}
+    _relative_files(data, path.parent)
+    merged = _merge(base, data, origin, str(path))
+    for key, value in dotted.items():  # a dotted key changes one value of the parent's
+        try:
+            where = _set_path(merged, key.split("."), value, "")
+        except InputError as exc:
+            raise exc.with_source(str(path)) from None
+        _merge(None, value, origin, str(path), where)
+    return merged
+
+
+def _owner(origin: dict[tuple[Any, ...], str], location: tuple[Any, ...], default: str) -> str:
+    """The file that set the deepest key of ``location`` (the dotted path of an error)."""
+    for k in range(len(location), -1, -1):
+        file = origin.get(tuple(location[:k]))
+        if file is not None:
+            return file
+    return default
 
 
 def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
     """Read, override and validate a scenario YAML file.
+
+    A file may build on another with ``extends: other.yaml`` (relative to the file) and
+    state only what changes: mappings merge key by key, lists and values replace the
+    parent's, and a dotted key such as ``service.channels.0.agents: 16`` changes one value
+    (list items by index, as ``--set``); ``calibration`` is not inherited (docs/model.md
+    §3.1).  Errors name the file that holds the offending key.
 
     Parameters
     ----------
@@ -257,13 +366,22 @@ def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
         ``dotted.path=value`` strings applied before validation (the CLI's ``--set``).
     """
     path = Path(path)
-    data = _read_yaml(path)
+    origin: dict[tuple[Any, ...], str] = {}
+    data = _read_tree(path, (), origin)
     if isinstance(data, Mapping):
         try:
             data = apply_overrides(data, overrides)
         except InputError as exc:
             raise exc.with_source(str(path)) from None
-    return scenario_from_dict(data, str(path))
+    if len({f for f in origin.values()}) <= 1:
+        return scenario_from_dict(data, str(path))
+    try:
+        return _validate(data, str(path))
+    except ValidationError as exc:
+        clean = resolve_loc(ScenarioConfig, first_error_location(exc))[0]
+        source = _owner(origin, clean, str(path))
+        raise InputError(describe_validation_error(exc, ScenarioConfig, "scenario"),
+                         source) from None
 
 
 def dump_scenario(scenario: Scenario, path: str | Path | None = None) -> str:

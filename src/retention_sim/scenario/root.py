@@ -20,7 +20,25 @@ from .effects import Economics, Effects
 from .population import Population
 from .service import Service
 
-__all__ = ["Levers", "ScenarioConfig"]
+__all__ = ["Levers", "ScenarioConfig", "Calibration"]
+
+
+class Calibration(Section):
+    """What a calibrated scenario was solved to reproduce (written by ``calibrate``;
+    docs/model.md §1.7).  Runs of the scenario warn when a target is missed (§2.4).
+
+    Not passed on by ``extends``: an option built on a calibrated baseline is meant to
+    differ from what the baseline reproduces.
+    """
+
+    #: summary metric → observed value (e.g. ``mean_churn_rate: 0.025``)
+    targets: Annotated[dict[str, Annotated[float, Field(gt=0)]], Field(min_length=1)]
+    #: the first periods the targets describe (None: the whole horizon)
+    window_periods: Annotated[int, Field(ge=1)] | None = None
+    #: relative distance to the targets the calibration reached
+    tolerance: Annotated[float, Field(gt=0, le=1)] = 0.01
+    seed: Annotated[int, Field(ge=0)] = 0
+    replications: Annotated[int, Field(ge=1)] = 2
 
 
 class _LeversBase(Section):
@@ -57,6 +75,8 @@ class ScenarioConfig(Section):
     service: Service = Service()
     effects: Effects = Effects()
     levers: Levers = Levers()  # type: ignore[valid-type]
+    #: the targets of a calibrated scenario (written by ``calibrate``)
+    calibration: Calibration | None = None
 
     @model_validator(mode="after")
     def _priority_segments(self) -> ScenarioConfig:
