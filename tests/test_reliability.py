@@ -78,6 +78,22 @@ def test_reproducer_zero_amounts_names_customer_lines_and_column(capsys) -> None
 def test_reproducer_latin1_names_line_and_encoding(capsys, model: str) -> None:
     line = one_error_line(capsys, main(["fit", model, str(CASES / "latin1.csv")]))
     assert "line 3, column 4" in line and "0xE9 is not UTF-8" in line and "Latin-1" in line
+    assert "--encoding latin-1" in line
+
+
+def test_latin1_reads_with_its_encoding(capsys) -> None:
+    """--encoding latin-1 reads the file; its customer id keeps the accented letter."""
+    from retention_sim.data import read_transactions
+
+    assert main(["fit", "bgnbd", str(CASES / "latin1.csv"), "--encoding", "latin-1",
+                 "--json"]) in (0, 2)
+    err = capsys.readouterr().err
+    assert "not UTF-8" not in err and "Traceback" not in err
+    ids = set(read_transactions(CASES / "latin1.csv", encoding="latin-1")["customer_id"])
+    assert any("\u00e9" in i for i in ids), ids
+    wrong = one_error_line(capsys, main(["fit", "bgnbd", str(CASES / "latin1.csv"),
+                                         "--encoding", "no-such-codec"]))
+    assert "unknown encoding 'no-such-codec'" in wrong
 
 
 # -- strict, finite numbers in every model ----------------------------------------------------

@@ -12,7 +12,7 @@ UNITS = ("day", "week", "month", "quarter", "year")
 
 
 def add_reader_options(p: argparse.ArgumentParser) -> None:
-    """--columns, --date-format, --dayfirst/--monthfirst, --tz, --returns."""
+    """--columns, --date-format, --dayfirst/--monthfirst, --tz, --encoding, --returns."""
     g = p.add_argument_group("reading an export (transaction logs, subscription tables)")
     g.add_argument("--columns", metavar="ROLE=COLUMN,...", default=None,
                    help="map your columns, e.g. customer_id=CustomerID,date=InvoiceDate,"
@@ -31,6 +31,8 @@ def add_reader_options(p: argparse.ArgumentParser) -> None:
                    help="convert timestamps with a UTC offset to this zone (e.g. UTC, "
                         "Europe/London) before taking their date (default: the local date "
                         "written in each timestamp)")
+    g.add_argument("--encoding", metavar="NAME", default=None,
+                   help="the file's text encoding, e.g. latin-1 or cp1252 (default UTF-8)")
     g.add_argument("--returns", choices=["refuse", "drop", "net"], default=None,
                    help="negative or cancelled (C...) lines: refuse (default: an error naming "
                         "the first), drop, or net against the customer's same-day purchases")
@@ -38,7 +40,7 @@ def add_reader_options(p: argparse.ArgumentParser) -> None:
 
 def reader_options(args: argparse.Namespace) -> dict[str, Any]:
     """The reader keywords given on the command line (unset ones left out)."""
-    keys = ("columns", "date_format", "dayfirst", "tz", "returns")
+    keys = ("columns", "date_format", "dayfirst", "tz", "encoding", "returns")
     return {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
 
 

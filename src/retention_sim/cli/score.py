@@ -67,19 +67,28 @@ def cmd_score(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from ..data import read_rfm, read_transactions, summarise_transactions
-    from ..data.readers import detect_format
+    from ..data.readers import ENCODING_HINT, check_encoding, detect_format
     from ..fit import BGNBD, MBGNBD, GammaGamma, ParetoNBD, load_model, score_customers
     from ..fit.score import DEFAULT_ANNUAL_DISCOUNT_RATE
     from ..kernel.atomic import atomic_write
     from ..kernel.errors import DataWarning, InputError
+    from ..kernel.files import utf8_error
 
     source = str(args.data)
     if not args.data.is_file():
         raise InputError("no such file.", source)
     options = reader_options(args)
+    encoding = options.pop("encoding", None)
+    codec = check_encoding(encoding, source)
     try:
-        fmt = detect_format(pd.read_csv(args.data, nrows=0), options.get("columns"))
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        fmt = detect_format(pd.read_csv(args.data, nrows=0, encoding=codec),
+                            options.get("columns"))
+    except UnicodeDecodeError as exc:
+        if codec != "utf-8":
+            raise InputError(f"cannot be read as {encoding} text ({exc.reason}); state the "
+                             "file's own encoding.", source) from None
+        raise utf8_error(args.data.read_bytes(), exc, source, ENCODING_HINT) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(f"not a readable CSV file ({exc}).", source) from None
     except InputError as exc:
         raise exc.with_source(source) from None
@@ -103,7 +112,8 @@ def cmd_score(args: argparse.Namespace) -> int:
                              "summarised in it; refit with --time-unit.")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DataWarning)  # the report is printed below
-            tx = read_transactions(args.data, observation_end=args.observation_end, **options)
+            tx = read_transactions(args.data, observation_end=args.observation_end,
+                                   encoding=encoding, **options)
         report = tx.attrs["report"]
         rfm = summarise_transactions(tx, observation_end=args.observation_end,
                                      time_unit=unit or "week")
@@ -112,7 +122,7 @@ def cmd_score(args: argparse.Namespace) -> int:
             raise InputError("reader options and --observation-end apply to transaction logs; "
                              "DATA is an RFM summary.", source)
         try:
-            rfm = read_rfm(args.data)
+            rfm = read_rfm(args.data, encoding)
         except InputError as exc:
             raise exc.with_source(source) from None
         rfm.attrs["time_unit"] = unit

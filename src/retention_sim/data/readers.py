@@ -24,6 +24,7 @@ from the first purchase to the end of observation.
 
 from __future__ import annotations
 
+import codecs
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeAlias
@@ -82,9 +83,27 @@ PathOrFrame: TypeAlias = str | os.PathLike[str] | pd.DataFrame
 
 
 # ----------------------------------------------------------------------------- helpers
+#: how a message about a file that is not UTF-8 says to read it
+ENCODING_HINT = ("state its encoding (--encoding latin-1 on the command line, encoding= in "
+                 "Python) or save it as UTF-8")
+
+
+def check_encoding(encoding: str | None, source: str | None = None) -> str:
+    """``encoding`` as Python names it (default UTF-8); an unknown name is an InputError."""
+    if encoding is None:
+        return "utf-8"
+    try:
+        return codecs.lookup(str(encoding)).name
+    except LookupError:
+        raise InputError(f"unknown encoding {encoding!r}; give a name Python knows, such as "
+                         "utf-8, latin-1 or cp1252.", source) from None
+
+
 def _load(data: PathOrFrame, what: str, required: Sequence[str],
-          columns: dict[str, str] | None = None) -> tuple[pd.DataFrame, str | None]:
-    """Read a CSV (all values as text) or copy a frame; canonicalise and check columns.
+          columns: dict[str, str] | None = None, encoding: str | None = None
+          ) -> tuple[pd.DataFrame, str | None]:
+    """Read a CSV (all values as text, in ``encoding``, default UTF-8) or copy a frame;
+    canonicalise and check columns.
 
     ``columns`` maps canonical names to the file's own column names.  The frame's
     ``attrs["names"]`` maps each canonical name back to the user's spelling, so messages
@@ -98,13 +117,18 @@ def _load(data: PathOrFrame, what: str, required: Sequence[str],
         if path.stat().st_size == 0:
             raise InputError(f"the file is empty; a {what} file needs a header line with "
                              f"columns {', '.join(required)} and data rows.", source)
+        codec = check_encoding(encoding, source)
         try:
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True,
+                             encoding=codec)
         except pd.errors.EmptyDataError:
             raise InputError(f"the file has no header; a {what} file needs columns "
                              f"{', '.join(required)}.", source) from None
         except UnicodeDecodeError as exc:
-            raise utf8_error(path.read_bytes(), exc, source) from None
+            if codec == "utf-8":
+                raise utf8_error(path.read_bytes(), exc, source, ENCODING_HINT) from None
+            raise InputError(f"cannot be read as {encoding} text ({exc.reason} at byte "
+                             f"{exc.start}); state the file's own encoding.", source) from None
         except pd.errors.ParserError as exc:
             raise InputError(f"not a readable CSV file ({elide(str(exc), 200)}).", source) from None
     df.columns = [str(c).strip() for c in df.columns]
@@ -242,7 +266,8 @@ def validate_rfm_arrays(frequency: np.ndarray, recency: np.ndarray, T: np.ndarra
 def read_transactions(data: PathOrFrame, *, observation_end: str | pd.Timestamp | None = None,
                       columns: str | Mapping[str, str] | None = None,
                       date_format: str | None = None, dayfirst: bool | None = None,
-                      tz: str | None = None, returns: str = "refuse") -> pd.DataFrame:
+                      tz: str | None = None, returns: str = "refuse",
+                      encoding: str | None = None) -> pd.DataFrame:
     """Read and check a transaction log, such as a shop's export (docs/model.md §5.1).
 
     Parameters
@@ -272,6 +297,9 @@ def read_transactions(data: PathOrFrame, *, observation_end: str | pd.Timestamp 
         on the same day (``net``; a day whose purchases are all returned disappears, and a
         return without a same-day purchase is dropped).  Every drop is counted in the
         report.
+    encoding : str, optional
+        The file's text encoding, e.g. ``"latin-1"`` or ``"cp1252"`` (default UTF-8; a
+        file that is not UTF-8 is refused naming the line of the first foreign byte).
 
     Returns
     -------
@@ -294,7 +322,7 @@ def read_transactions(data: PathOrFrame, *, observation_end: str | pd.Timestamp 
                          f"{', '.join(RETURNS)}. Got {returns!r}.")
     given_report = data.attrs.get("report") if isinstance(data, pd.DataFrame) else None
     df, source = _load(data, "transactions", ("customer_id", "date"),
-                       parse_column_map(columns, TRANSACTION_ROLES))
+                       parse_column_map(columns, TRANSACTION_ROLES), encoding)
     if "source_row" in df.columns:  # already read: keep the original row numbers
         df.index = pd.Index(df["source_row"].to_numpy(dtype=np.int64) - 1)
     report = ReadReport(source=source, rows=len(df), returns=returns)
@@ -423,7 +451,7 @@ def summarise_transactions(transactions: PathOrFrame, *, observation_end: str | 
     transactions : path or pandas.DataFrame
         ``customer_id, date[, amount]`` (see :func:`read_transactions`, which receives
         ``read_options``: ``columns``, ``date_format``, ``dayfirst``, ``tz``,
-        ``returns``).
+        ``returns``, ``encoding``).
     observation_end : date-like, optional
         End of observation (default: the last transaction date).
     calibration_end : date-like, optional
@@ -555,13 +583,13 @@ def cohort_table(transactions: PathOrFrame, *, period: str = "month",
 
 
 # ------------------------------------------------------------------------- other readers
-def read_rfm(data: PathOrFrame) -> pd.DataFrame:
+def read_rfm(data: PathOrFrame, encoding: str | None = None) -> pd.DataFrame:
     """Read and check an RFM summary (``customer_id, frequency, recency, T[, monetary_value]``).
 
     Also accepts Fader & Hardie's column names ``ID, x, t_x, T, zbar``.  Recency and T
     share one time unit; frequency counts repeat purchases.
     """
-    df, source = _load(data, "RFM summary", ("customer_id", "frequency", "recency", "T"))
+    df, source = _load(data, "RFM summary", ("customer_id", "frequency", "recency", "T"), encoding=encoding)
     ids = df["customer_id"].astype(str).str.strip()
     dup = (ids.duplicated(keep="first").to_numpy() if _has_duplicates(ids)
            else np.zeros(len(ids), dtype=bool))
@@ -584,7 +612,7 @@ def read_rfm(data: PathOrFrame) -> pd.DataFrame:
     return out
 
 
-def read_survivors(data: PathOrFrame) -> pd.DataFrame:
+def read_survivors(data: PathOrFrame, encoding: str | None = None) -> pd.DataFrame:
     """Read and check survivor counts for the sBG model.
 
     Columns ``period, alive`` (one cohort) or ``cohort, period, alive``.  Within a
@@ -596,7 +624,7 @@ def read_survivors(data: PathOrFrame) -> pd.DataFrame:
     pandas.DataFrame
         ``cohort`` (str; ``"all"`` when absent), ``period``, ``alive``, sorted.
     """
-    df, source = _load(data, "survivors", ("period", "alive"))
+    df, source = _load(data, "survivors", ("period", "alive"), encoding=encoding)
     period = _numbers(df, "period", source, "a whole number >= 0", integer=True, minimum=0)
     alive = _numbers(df, "alive", source, "a whole number >= 0 (customers still active)",
                      integer=True, minimum=0)
@@ -632,7 +660,7 @@ def read_survivors(data: PathOrFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def read_bgbb(data: PathOrFrame) -> pd.DataFrame:
+def read_bgbb(data: PathOrFrame, encoding: str | None = None) -> pd.DataFrame:
     """Read and check BG/BB data: ``frequency, recency, periods[, weights]``.
 
     ``frequency`` = number of transaction opportunities with a transaction, ``recency``
@@ -640,7 +668,7 @@ def read_bgbb(data: PathOrFrame) -> pd.DataFrame:
     ``weights`` = how many people share the row (default 1).  Needs
     0 <= frequency <= recency <= periods and recency = 0 exactly when frequency = 0.
     """
-    df, source = _load(data, "BG/BB", ("frequency", "recency", "periods"))
+    df, source = _load(data, "BG/BB", ("frequency", "recency", "periods"), encoding=encoding)
     x = _numbers(df, "frequency", source, "a whole number >= 0", integer=True, minimum=0)
     tx = _numbers(df, "recency", source, "a whole number >= 0", integer=True, minimum=0)
     n = _numbers(df, "periods", source, "a whole number >= 1", integer=True, minimum=1)
@@ -661,9 +689,10 @@ def read_bgbb(data: PathOrFrame) -> pd.DataFrame:
                          "periods": n.astype(np.int64), "weights": w})
 
 
-def read_durations(data: PathOrFrame) -> pd.DataFrame:
-    """Read and check survival data: ``duration`` (>= 0) and ``observed`` (1/0, true/false)."""
-    df, source = _load(data, "durations", ("duration", "observed"))
+def read_durations(data: PathOrFrame, encoding: str | None = None) -> pd.DataFrame:
+    """Read and check survival data: ``duration`` (>= 0) and ``observed`` (1/0, true/false);
+    ``encoding`` as in :func:`read_transactions`."""
+    df, source = _load(data, "durations", ("duration", "observed"), encoding=encoding)
     duration = _numbers(df, "duration", source, "a number >= 0", minimum=0)
     raw = df["observed"]
     text = raw.astype(str).str.strip().str.lower()

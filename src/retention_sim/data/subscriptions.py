@@ -67,7 +67,7 @@ def read_subscriptions(data: PathOrFrame, *, period: str = "month",
                        observation_end: str | pd.Timestamp | None = None,
                        columns: str | Mapping[str, str] | None = None,
                        date_format: str | None = None, dayfirst: bool | None = None,
-                       tz: str | None = None) -> pd.DataFrame:
+                       tz: str | None = None, encoding: str | None = None) -> pd.DataFrame:
     """Read a subscription table and count each subscription's renewals.
 
     Parameters
@@ -80,7 +80,7 @@ def read_subscriptions(data: PathOrFrame, *, period: str = "month",
     observation_end : date-like, optional
         End of observation (default: the latest start or end date in the table).
         Subscriptions ending after it count as active.
-    columns, date_format, dayfirst, tz
+    columns, date_format, dayfirst, tz, encoding
         As in :func:`retention_sim.data.read_transactions`.
 
     Returns
@@ -104,7 +104,7 @@ def read_subscriptions(data: PathOrFrame, *, period: str = "month",
         raise InputError(f"The 'period' parameter of read_subscriptions must be one of "
                          f"{', '.join(SUBSCRIPTION_PERIODS)}. Got {period!r}.")
     df, source = _load(data, "subscriptions", ("customer_id", "start_date", "end_date"),
-                       parse_column_map(columns, SUBSCRIPTION_ROLES))
+                       parse_column_map(columns, SUBSCRIPTION_ROLES), encoding)
     report = ReadReport(source=source, rows=len(df))
     ids, no_id = normalise_ids(df["customer_id"])
     report.without_customer = int(no_id.sum())

@@ -32,6 +32,8 @@ import pandas as pd
 
 from ..data.parsing import ReadReport
 from ..data.readers import (
+    ENCODING_HINT,
+    check_encoding,
     detect_format,
     read_bgbb,
     read_durations,
@@ -131,7 +133,7 @@ _READ_OPTIONS = ("columns", "date_format", "dayfirst", "tz", "returns")
 
 def fit_file(model: str, path: str | os.PathLike[str], *, time_unit: str | None = None,
              observation_end: str | None = None, cohort: str | None = None,
-             conf_type: str = "log-log", **read_options: Any
+             conf_type: str = "log-log", encoding: str | None = None, **read_options: Any
              ) -> ParametricFitter | KaplanMeier | CohortComparison:
     """Fit the model named ``model`` to the CSV file at ``path``.
 
@@ -161,6 +163,8 @@ def fit_file(model: str, path: str | os.PathLike[str], *, time_unit: str | None 
         :class:`CohortComparison`.
     conf_type : {"log-log", "log"}
         Kaplan-Meier interval scale.
+    encoding : str, optional
+        The file's text encoding, e.g. ``"latin-1"`` (default UTF-8), for every format.
     **read_options
         ``columns``, ``date_format``, ``dayfirst``, ``tz``, ``returns`` for transaction
         logs and subscription tables (see :func:`retention_sim.data.read_transactions`).
@@ -193,10 +197,14 @@ def fit_file(model: str, path: str | os.PathLike[str], *, time_unit: str | None 
     file = check_input_file(path, "a CSV data file", empty_ok=True)
     if file.stat().st_size == 0:
         raise InputError("the file is empty; expected a CSV file with a header line.", source)
+    codec = check_encoding(encoding, source)
     try:
-        header = pd.read_csv(file, nrows=0)
+        header = pd.read_csv(file, nrows=0, encoding=codec)
     except UnicodeDecodeError as exc:
-        raise utf8_error(file.read_bytes(), exc, source) from None
+        if codec != "utf-8":
+            raise InputError(f"cannot be read as {encoding} text ({exc.reason}); state the "
+                             "file's own encoding.", source) from None
+        raise utf8_error(file.read_bytes(), exc, source, ENCODING_HINT) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(f"not a readable CSV file ({elide(str(exc), 200)}).", source) from None
     options = {k: v for k, v in read_options.items() if v is not None}
@@ -216,7 +224,7 @@ def fit_file(model: str, path: str | os.PathLike[str], *, time_unit: str | None 
                              f"time unit; time_unit={time_unit!r} (--time-unit) would be "
                              "ignored, so it is refused.")
         fitted, report, notes = _fit(model, fmt, file, time_unit, observation_end, cohort,
-                                     conf_type, options)
+                                     conf_type, options, codec)
     except InputError as exc:
         raise exc.with_source(source) from None
     fitted.input_format_ = fmt
@@ -227,11 +235,13 @@ def fit_file(model: str, path: str | os.PathLike[str], *, time_unit: str | None 
 
 def _fit(model: str, fmt: str, file: Path, time_unit: str | None,
          observation_end: str | None, cohort: str | None, conf_type: str,
-         options: dict[str, Any]) -> tuple[Any, ReadReport | None, list[str]]:
+         options: dict[str, Any], encoding: str = "utf-8"
+         ) -> tuple[Any, ReadReport | None, list[str]]:
     notes: list[str] = []
     if fmt == "subscriptions":
         period = time_unit or "month"
         subs = read_subscriptions(file, period=period, observation_end=observation_end,
+                                  encoding=encoding,
                                   **{k: v for k, v in options.items() if k != "returns"})
         report = subs.attrs["report"]
         if model == "km":
@@ -247,12 +257,12 @@ def _fit(model: str, fmt: str, file: Path, time_unit: str | None,
         return fitted, report, notes
     if model == "sbg":
         if cohort is not None and cohort.lower() != "cohort":
-            raw = pd.read_csv(file, dtype=str)
+            raw = pd.read_csv(file, dtype=str, encoding=encoding)
             if cohort not in raw.columns:
                 raise InputError(f"no column {cohort!r} to group cohorts by; the file has "
                                  f"{', '.join(map(str, raw.columns))}.")
             return compare_cohorts(raw, by=cohort, period=time_unit), None, notes
-        table = read_survivors(file)
+        table = read_survivors(file, encoding)
         table.attrs["time_unit"] = time_unit
         if cohort is not None:
             return compare_cohorts(table, by="cohort", period=time_unit), None, notes
@@ -264,22 +274,23 @@ def _fit(model: str, fmt: str, file: Path, time_unit: str | None,
         _note_unit(notes, fitted.time_unit_, "one renewal period")
         return fitted, None, notes
     if model == "bgbb":
-        fitted = BGBB().fit(read_bgbb(file), time_unit=time_unit)
+        fitted = BGBB().fit(read_bgbb(file, encoding), time_unit=time_unit)
         _note_unit(notes, fitted.time_unit_, "one opportunity")
         return fitted, None, notes
     if model == "km":
-        fitted = KaplanMeier().fit(read_durations(file), conf_type=conf_type,
+        fitted = KaplanMeier().fit(read_durations(file, encoding), conf_type=conf_type,
                                    time_unit=time_unit)
         _note_unit(notes, fitted.time_unit_, "the durations")
         return fitted, None, notes
     report = None
     if fmt == "transactions":
-        tx = read_transactions(file, observation_end=observation_end, **options)
+        tx = read_transactions(file, observation_end=observation_end, encoding=encoding,
+                               **options)
         report = tx.attrs["report"]
         unit = time_unit or "week"
         rfm = summarise_transactions(tx, observation_end=observation_end, time_unit=unit)
     else:
-        rfm = read_rfm(file)
+        rfm = read_rfm(file, encoding)
         rfm.attrs["time_unit"] = time_unit
     if model == "gammagamma":
         if "monetary_value" not in rfm.columns:

@@ -90,8 +90,10 @@ def read_input_bytes(path: str | os.PathLike[str], what: str, *,
     return data
 
 
-def utf8_error(data: bytes, exc: UnicodeDecodeError | None, source: str | None) -> InputError:
-    """The message for bytes that are not UTF-8: line, column, the byte and a way out.
+def utf8_error(data: bytes, exc: UnicodeDecodeError | None, source: str | None,
+               hint: str | None = None) -> InputError:
+    """The message for bytes that are not UTF-8: line, column, the byte and a way out
+    (``hint``, e.g. the reader's encoding option; default: how to convert the file).
 
     The position is found in ``data`` itself (a reader's ``exc`` may count from the
     start of a buffer, not of the file).
@@ -106,9 +108,10 @@ def utf8_error(data: bytes, exc: UnicodeDecodeError | None, source: str | None) 
     line = data.count(b"\n", 0, start) + 1
     column = start - (data.rfind(b"\n", 0, start) + 1) + 1
     byte = data[start:start + 1].hex().upper()
+    way_out = hint or "save it as UTF-8, e.g. iconv -f latin1 -t utf-8 OLD > NEW"
     return InputError(f"line {line}, column {column}: byte 0x{byte} is not UTF-8; the file "
-                      "seems to use another encoding (e.g. Latin-1 or Windows-1252): save it "
-                      "as UTF-8, e.g. iconv -f latin1 -t utf-8 OLD > NEW", source)
+                      f"seems to use another encoding (e.g. Latin-1 or Windows-1252): {way_out}",
+                      source)
 
 
 def decode_utf8(data: bytes, source: str | None) -> str:
