@@ -29,7 +29,19 @@ from retention_sim.kernel.atomic import MANIFEST
 from retention_sim.scenario import shipped_names, shipped_scenario
 
 NAMES = shipped_names()
-RAW = {name: yaml.safe_load(shipped_scenario(name).read_text()) for name in NAMES}
+
+
+def _raw(name: str) -> dict:
+    """A shipped scenario's YAML data, with ``extends:`` made absolute (a mutant is written
+    to another folder)."""
+    path = shipped_scenario(name)
+    data = yaml.safe_load(path.read_text())
+    if "extends" in data:
+        data["extends"] = str((path.parent / data["extends"]).resolve())
+    return data
+
+
+RAW = {name: _raw(name) for name in NAMES}
 #: the run of a valid mutant: small enough to take a fraction of a second
 TINY = ["--workers", "1", "--set", "population.initial_customers=60", "--set",
         "population.acquisition.paid_per_period=6", "--set",
@@ -64,11 +76,14 @@ def mutants(draw: st.DrawFn) -> tuple[str, str]:
     """(description, YAML text) of a shipped scenario broken one way."""
     name = draw(st.sampled_from(NAMES))
     data = copy.deepcopy(RAW[name])
-    kind = draw(st.sampled_from(["wrong_type", "inf", "nan", "negative", "huge", "missing",
-                                 "duplicate", "alias"]))
     paths = leaves(data)
     numeric = [p for p in paths if isinstance(get(data, p), int | float)
                and not isinstance(get(data, p), bool)]
+    sections = [k for k, v in data.items() if isinstance(v, dict)]
+    kinds = ["wrong_type", "missing", "duplicate"]
+    kinds += ["inf", "nan", "negative", "huge"] if numeric else []
+    kinds += ["alias"] if sections else []
+    kind = draw(st.sampled_from(kinds))
     if kind in ("inf", "nan", "negative", "huge"):
         path = draw(st.sampled_from(numeric))
         value = get(data, path)
@@ -91,7 +106,6 @@ def mutants(draw: st.DrawFn) -> tuple[str, str]:
         text = "\n".join(lines) + "\n"
         path = ("line", i + 1)
     elif kind == "alias":
-        sections = [k for k, v in data.items() if isinstance(v, dict)]
         src, dst = draw(st.sampled_from(sections)), draw(st.sampled_from([*data, "description"]))
         head = yaml.safe_dump({src: data[src]}, sort_keys=False).replace(f"{src}:", f"{src}: &a", 1)
         rest = {k: v for k, v in data.items() if k not in (src, dst)}

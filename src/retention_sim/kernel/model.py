@@ -69,6 +69,17 @@ def _items(annotation: Any) -> tuple[Any, ...] | None:
     return None
 
 
+def _dict_values(annotation: Any) -> Any | None:
+    """Value annotation of a mapping field (``X`` for ``dict[str, X]``), or None."""
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        return _dict_values(typing.get_args(annotation)[0])
+    if origin is dict:
+        args = typing.get_args(annotation)
+        return args[1] if len(args) == 2 else None
+    return None
+
+
 #: why a value is the wrong kind of scalar, by reason code
 REASONS = {"boolean": "a number, not a boolean (true/false)",
            "string": "a number, not a quoted string",
@@ -93,9 +104,11 @@ def _mismatch(kinds: frozenset[str], value: object) -> str | None:
     return None
 
 
-#: (model class, field name) -> (scalar kinds, item annotations), computed once
+#: (model class, field name) -> (scalar kinds, item annotations, mapping value kinds),
+#: computed once
 _FIELD_KINDS: dict[tuple[type, str],
-                   tuple[frozenset[str], tuple[frozenset[str] | None, ...] | None]] = {}
+                   tuple[frozenset[str], tuple[frozenset[str] | None, ...] | None,
+                         frozenset[str] | None]] = {}
 
 
 class Section(BaseModel):
@@ -121,11 +134,13 @@ class Section(BaseModel):
             key = (cls, name)
             if key not in _FIELD_KINDS:
                 items = _items(field.annotation)
+                values = _dict_values(field.annotation)
                 _FIELD_KINDS[key] = (scalar_kinds(field.annotation),
                                      None if not items else tuple(
                                          scalar_kinds(a) if a is not Ellipsis else None
-                                         for a in items))
-            kinds, items = _FIELD_KINDS[key]
+                                         for a in items),
+                                     None if values is None else scalar_kinds(values))
+            kinds, items, value_kinds = _FIELD_KINDS[key]
             where, reason, got = [name], _mismatch(kinds, value), value
             if reason is None and items and isinstance(value, list | tuple):
                 for i, item in enumerate(value):
@@ -133,6 +148,11 @@ class Section(BaseModel):
                         items[i] if i < len(items) else None)
                     if item_kinds is not None and (reason := _mismatch(item_kinds, item)):
                         where, got = [name, i], item
+                        break
+            if reason is None and value_kinds is not None and isinstance(value, dict):
+                for k, item in value.items():
+                    if (reason := _mismatch(value_kinds, item)):
+                        where, got = [name, k], item
                         break
             if reason is not None:
                 raise PydanticCustomError(

@@ -289,7 +289,8 @@ def _merge(parent: Any, child: Any, origin: dict[tuple[Any, ...], str], file: st
 def _relative_files(data: Any, folder: Path) -> None:
     """Make the customer file named in ``data`` (read from a file in ``folder``) absolute,
     so it stays relative to the file that names it whatever file extends it."""
-    base = (data.get("population") or {}).get("initial") if isinstance(data, Mapping) else None
+    population = data.get("population") if isinstance(data, Mapping) else None
+    base = population.get("initial") if isinstance(population, Mapping) else None
     if isinstance(base, dict) and isinstance(base.get("customers"), str):
         path = Path(base["customers"])
         if not path.is_absolute():
