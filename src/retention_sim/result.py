@@ -20,7 +20,7 @@ import pandas as pd
 
 from .engine import RunOutput
 from .kernel.atomic import atomic_write, atomic_write_text
-from .kernel.codes import KINDS, SOURCES
+from .kernel.codes import HISTORY_KINDS, HISTORY_OUTCOMES, KINDS, SOURCES
 from .kernel.errors import InputError, invalid_parameter
 from .kernel.stats import t_interval
 
@@ -199,6 +199,111 @@ class Result:
             written.append(atomic_write(out / "problems.parquet",
                                         lambda p: problems.to_parquet(p, index=False)))
         return written
+
+    def histories(self, replication: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """One replication's customer histories in the format real systems export
+        (docs/model.md §5.6): a customer table and an events log.
+
+        Parameters
+        ----------
+        replication : int, optional
+            Which replication (default: the first).
+
+        Returns
+        -------
+        customers : pandas.DataFrame
+            ``customer_id, start, end, segment, source``: days since day 0; ``end`` is NaN
+            for a customer still active at the horizon (censored).
+        events : pandas.DataFrame
+            ``customer_id, time, kind, channel, attempt, wait_minutes, handle_minutes,
+            outcome, retried`` in time order: purchases (when recorded), problems the
+            customer did not report (``unreported_problem``, from the problems table) and
+            desk contacts (``problem``, ``routine``, ``outreach``) with their outcome
+            (``resolved_first_contact``, ``resolved_after_retries``, ``unresolved``,
+            ``abandoned``; empty while still open at the horizon) and whether a further
+            attempt was planned (``retried``).  A retry due after its customer was lost in
+            the same slice (docs/model.md §2.1) is left out: it never reached the customer.
+            ``attrs``: ``observation_end`` (the horizon,
+            days), ``time_unit`` ("day").
+
+        Raises
+        ------
+        InputError
+            The run did not record customers (``record_customers=True``).
+        """
+        outs = {o.replication: o for o in self.outputs}
+        rep = self.outputs[0].replication if replication is None else replication
+        if rep not in outs:
+            raise invalid_parameter("replication", "Result.histories",
+                                    f"one of {sorted(outs)}", replication)
+        o = outs[rep]
+        if o.customers is None:
+            raise InputError("This run did not record customers; run it with "
+                             "record_customers=True to get Result.histories().")
+        c = o.customers
+        customers = pd.DataFrame({
+            "customer_id": c["customer_id"], "start": c["acquired_day"], "end": c["churned_day"],
+            "segment": np.asarray(o.segments, dtype=object)[c["segment"]],
+            "source": np.asarray(SOURCES, dtype=object)[c["source"]]})
+        parts = []
+        empty_text = np.full(0, "", dtype=object)
+        if "purchases" in o.extra:
+            p = o.extra["purchases"]
+            n = p["day"].size
+            parts.append(pd.DataFrame({"customer_id": p["customer_id"], "time": p["day"],
+                                       "kind": np.full(n, "purchase", dtype=object)}))
+        if "problems" in o.extra:
+            pr = o.extra["problems"]
+            silent = ~pr["reported"]
+            parts.append(pd.DataFrame({"customer_id": pr["customer_id"][silent],
+                                       "time": pr["day"][silent],
+                                       "kind": np.full(int(silent.sum()), "unreported_problem",
+                                                       dtype=object)}))
+        if "contacts" in o.extra:
+            ct = o.extra["contacts"]
+            kind = np.asarray(["routine", "problem", "outreach"], dtype=object)[ct["kind"]]
+            ended = np.isfinite(ct["end_day"])
+            outcome = np.where(~ended, "", np.where(
+                ct["abandoned"], HISTORY_OUTCOMES[3], np.where(
+                    ct["resolved"], np.where(ct["attempt"] == 1, HISTORY_OUTCOMES[0],
+                                             HISTORY_OUTCOMES[1]), HISTORY_OUTCOMES[2])))
+            parts.append(pd.DataFrame({
+                "customer_id": ct["customer_id"], "time": ct["arrival_day"], "kind": kind,
+                "channel": np.asarray(o.extra["channels"], dtype=object)[ct["channel"]],
+                "attempt": ct["attempt"].astype(np.int64), "wait_minutes": ct["wait_minutes"],
+                "handle_minutes": ct["handle_minutes"], "outcome": outcome.astype(object),
+                "retried": ct["retried"]}))
+        columns = ["customer_id", "time", "kind", "channel", "attempt", "wait_minutes",
+                   "handle_minutes", "outcome", "retried"]
+        events = (pd.concat(parts, ignore_index=True) if parts else
+                  pd.DataFrame({"customer_id": np.empty(0, np.int64), "time": np.empty(0),
+                                "kind": empty_text}))
+        for col in columns:
+            if col not in events.columns:
+                events[col] = np.nan
+        events = events[columns]
+        # a retry is submitted at a slice boundary for a day inside the coming slice; a
+        # customer lost earlier in that slice never makes it (it has no effect): not logged
+        churned = c["churned_day"][events["customer_id"].to_numpy()]
+        events = events[~(events["time"].to_numpy() > churned)].reset_index(drop=True)
+        events["kind"] = pd.Categorical(events["kind"], categories=HISTORY_KINDS)
+        events = events.sort_values(["time", "customer_id"], kind="stable").reset_index(drop=True)
+        horizon = float(o.periods["period_end_day"][-1])
+        for frame in (customers, events):
+            frame.attrs = {"observation_end": horizon, "time_unit": "day"}
+        return customers, events
+
+    def write_histories(self, out_dir: str | Path, replication: int | None = None) -> list[Path]:
+        """Write :meth:`histories` as ``history_customers.csv`` and ``history_events.csv``
+        (atomically; times in days since day 0, the end of observation in a comment-free
+        ``observation_end`` column of the customer file)."""
+        customers, events = self.histories(replication)
+        out = Path(out_dir)
+        customers = customers.assign(observation_end=customers.attrs["observation_end"])
+        return [atomic_write(out / "history_customers.csv",
+                             lambda p: customers.to_csv(p, index=False, float_format="%.10g")),
+                atomic_write(out / "history_events.csv",
+                             lambda p: events.to_csv(p, index=False, float_format="%.10g"))]
 
     def to_csv(self, path: str | Path) -> Path:
         """Write the periods table as CSV."""

@@ -45,7 +45,7 @@ def run(scenario: ScenarioConfig, *, seed: Seed = 0, replications: int = 1,
         executor: Executor | None = None, workers: int | None = None,
         progress: Callable[[int], None] | None = None, slice_days: float = 1.0,
         record_customers: bool = True, warmup_periods: int = 0,
-        first_replication: int = 0) -> Result:
+        first_replication: int = 0, record_purchases: bool = False) -> Result:
     """Simulate ``replications`` replications of ``scenario``.
 
     Parameters
@@ -68,6 +68,8 @@ def run(scenario: ScenarioConfig, *, seed: Seed = 0, replications: int = 1,
         Periods left out of the summary metrics.
     first_replication : int, default 0
         Index of the first replication (to extend an earlier run).
+    record_purchases : bool, default False
+        Keep every purchase, for :meth:`Result.histories` of purchase segments.
 
     Returns
     -------
@@ -82,7 +84,8 @@ def run(scenario: ScenarioConfig, *, seed: Seed = 0, replications: int = 1,
     check_run("run", seed=seed, replications=replications, workers=workers, executor=executor,
               warmup_periods=warmup_periods, slice_days=slice_days, scenarios=[scenario])
     check_int(first_replication, "first_replication", "run", low=0)
-    options = {"slice_days": slice_days, "record_customers": record_customers}
+    options = {"slice_days": slice_days, "record_customers": record_customers,
+               "record_purchases": bool(record_purchases)}
     args = [(scenario, seed, r, options)
             for r in range(first_replication, first_replication + replications)]
     with executor_for(executor, workers, tasks=replications) as ex:

@@ -126,16 +126,30 @@ class BGNBDCovariates(CovariateFitter):
                                                    "repeat purchase")
         else:
             tc, te, tv, tnames = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 0)), [])
-        data = prepare_rows(xi, np.zeros(n, bool), zd, tc, te, tv)
-        sp, sd = self._column_scales(zp), self._column_scales(zd)
-        st = self._column_scales(tv) if tv.size else np.ones(len(tnames))
-        data.update({"x": x, "tx": tx, "T": t, "zp": zp / sp, "zs": zd / sd,
+        return self.fit_arrays(x, tx, t, zp, list(dp.columns), zd, list(dd.columns), tc, te, tv,
+                               tnames, initial_params=initial_params)
+
+    def fit_arrays(self, x: np.ndarray, tx: np.ndarray, t: np.ndarray, zp: np.ndarray,
+                   purchase: list[str], zd: np.ndarray, dropout: list[str], tc: np.ndarray,
+                   te: np.ndarray, tv: np.ndarray, varying: list[str], *,
+                   initial_params: Mapping[str, float] | None = None) -> BGNBDCovariates:
+        """The fit on checked arrays (the fast path of :meth:`fit`, used by the service
+        effects estimator); time-varying rows sorted by customer then purchase number."""
+        n = x.size
+        data = prepare_rows(x.astype(np.int64), np.zeros(n, bool), zd, tc, te, tv)
+        sp = self._column_scales(zp) if zp.shape[1] else np.ones(0)
+        sd = self._column_scales(zd) if zd.shape[1] else np.ones(0)
+        st = self._column_scales(tv) if tv.size else np.ones(len(varying))
+        data.update({"x": x, "tx": tx, "T": t, "zp": zp / sp if zp.shape[1] else zp,
+                     "zs": zd / sd if zd.shape[1] else zd,
                      "xs": tv / st if tv.size else tv, "pos": x > 0})
-        names = ([f"purchase.{c}" for c in dp.columns] + [f"dropout.{c}" for c in dd.columns]
-                 + [f"dropout.{c}" for c in tnames])
+        data["xs_cols"] = [np.ascontiguousarray(data["xs"][:, j]) for j in range(len(varying))]
+        names = ([f"purchase.{c}" for c in purchase] + [f"dropout.{c}" for c in dropout]
+                 + [f"dropout.{c}" for c in varying])
         self._set_coefficients(names, np.concatenate([sp, sd, st]))
         self._n_purchase = zp.shape[1]
         self._n_static = zd.shape[1]
+        self.data_ = data
         self._fit_covariates(data, n, initial_params)
         return self
 

@@ -279,6 +279,10 @@ class CovariateFitter(ParametricFitter):
         self.coef_: dict[str, float] = {}
         self.design_: dict[str, CovariateDesign] = {}
         self.lacks = dict(type(self).lacks)  # type: ignore[misc]
+        #: False: skip the standard errors (a profile likelihood needs only the optimum)
+        self.with_covariance = True
+        #: BFGS's inverse Hessian of a neighbouring fit (a warm start), if any
+        self.warm_hess_inv: np.ndarray | None = None
 
     # ------------------------------------------------------------------ set-up
     def _set_coefficients(self, names: Sequence[str], scales: np.ndarray) -> None:
@@ -331,6 +335,20 @@ class CovariateFitter(ParametricFitter):
                                  f"of {', '.join(self.base_names)}; missing {missing[0]!r}.")
         self._fit_mle(data, n, start)
         self._to_coefficients()
+
+    def _covariance(self, theta: np.ndarray, data: Any) -> np.ndarray:
+        if not self.with_covariance:
+            return np.full((theta.size, theta.size), np.nan)
+        return super()._covariance(theta, data)
+
+    def _minimize(self, u0: np.ndarray, data: Any, scale: float, log_scale: np.ndarray,
+                  gtol: float, hess_inv0: np.ndarray | None = None) -> Any:
+        warm = self.warm_hess_inv
+        if hess_inv0 is None and warm is not None and warm.shape == (u0.size, u0.size):
+            sym = 0.5 * (warm + warm.T)
+            if np.all(np.isfinite(sym)) and np.all(np.linalg.eigvalsh(sym) > 0):
+                hess_inv0 = sym
+        return super()._minimize(u0, data, scale, log_scale, gtol, hess_inv0)
 
     def _to_coefficients(self) -> None:
         """Internal hazard ratios per standard deviation → coefficients γ per unit."""

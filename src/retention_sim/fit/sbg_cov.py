@@ -22,7 +22,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 from scipy.special import betaln, digamma
 
 from ..kernel.errors import ConvergenceError, InputError
@@ -125,13 +124,27 @@ class SBGCovariates(CovariateFitter):
                                    "of churn probabilities cannot be estimated",
                                    list(self.data_hints))
         _check_separation(z, design.columns, churn, k, self.label)
+        return self.fit_arrays(k, churn, z, list(design.columns), tc, te, tx, tnames,
+                               initial_params=initial_params)
+
+    def fit_arrays(self, k: np.ndarray, churn: np.ndarray, z: np.ndarray, static: list[str],
+                   tc: np.ndarray, te: np.ndarray, tx: np.ndarray, varying: list[str], *,
+                   initial_params: Mapping[str, float] | None = None) -> SBGCovariates:
+        """The fit on checked arrays (the fast path of :meth:`fit`, used by the service
+        effects estimator): ``k`` (int), ``churn`` (bool), the static design ``z``
+        (customers × len(static)) and the time-varying rows ``tc`` (customer position),
+        ``te`` (renewal number), ``tx`` (rows × len(varying)), sorted by customer then
+        renewal, without duplicates, 1 ≤ te ≤ k[tc]."""
+        n = k.size
         data = prepare_rows(k, churn, z, tc, te, tx)
-        names = list(design.columns) + tnames
-        scales = np.concatenate([self._column_scales(z), self._column_scales(tx)
-                                 if tx.size else np.ones(len(tnames))])
-        data["zs"] = z / scales[: z.shape[1]]
-        data["xs"] = tx / scales[z.shape[1]:] if tx.size else tx
-        self._set_coefficients(names, scales)
+        scales = np.concatenate([self._column_scales(z) if z.shape[1] else np.ones(0),
+                                 self._column_scales(tx) if tx.size else np.ones(len(varying))])
+        q = z.shape[1]
+        data["zs"] = z / scales[:q] if q else z
+        data["xs"] = tx / scales[q:] if tx.size else tx
+        data["xs_cols"] = [np.ascontiguousarray(data["xs"][:, j]) for j in range(len(varying))]
+        self._set_coefficients(list(static) + list(varying), scales)
+        self.data_ = data
         self._fit_covariates(data, n, initial_params)
         return self
 
@@ -272,9 +285,11 @@ def prepare_rows(k: np.ndarray, churn: np.ndarray, z: np.ndarray, tc: np.ndarray
     if rows:
         is_last = te == k[tc]
         last_row[tc[is_last]] = np.flatnonzero(is_last)
-    summer = sparse.csr_matrix((np.ones(rows), (tc, np.arange(rows))), shape=(n, rows))
+    # rows are sorted by customer: each customer's rows are one block (np.add.reduceat)
+    first = np.flatnonzero(np.r_[True, tc[1:] != tc[:-1]]) if rows else np.zeros(0, np.int64)
     return {"k": k.astype(float), "churn": churn, "missing": (k - present).astype(float),
-            "last_row": last_row, "tc": tc, "summer": summer, "w": np.ones(n),
+            "last_row": last_row, "tc": tc, "block_start": first,
+            "block_customer": tc[first] if rows else np.zeros(0, np.int64), "w": np.ones(n),
             "zs": z, "xs": tx}
 
 
@@ -289,7 +304,7 @@ def link_sums(gs: np.ndarray, gt: np.ndarray, data: dict[str, np.ndarray]
     n = data["k"].size
     q, m = z.shape[1], len(gt)
     es = np.exp(z @ gs) if q else np.ones(n)
-    summer = data["summer"]
+    starts, owners = data["block_start"], data["block_customer"]
     last_row = data["last_row"]
     has_last = last_row >= 0
     inner = data["missing"].copy()
@@ -297,13 +312,18 @@ def link_sums(gs: np.ndarray, gt: np.ndarray, data: dict[str, np.ndarray]
     last_inner = np.ones(n)
     d_last_inner = np.zeros((n, m))
     if m and x.shape[0]:
-        er = np.exp(x @ gt)
-        inner += summer @ er
-        d_inner = summer @ (er[:, None] * x)
+        cols = data["xs_cols"]
+        eta = cols[0] * gt[0]
+        for j in range(1, m):
+            eta += cols[j] * gt[j]
+        er = np.exp(eta)
+        inner[owners] += np.add.reduceat(er, starts)
+        for j in range(m):
+            d_inner[owners, j] = np.add.reduceat(er * cols[j], starts)
         last_inner[has_last] = er[last_row[has_last]]
         d_last_inner[has_last] = er[last_row[has_last], None] * x[last_row[has_last]]
     elif x.shape[0]:  # rows but no time-varying coefficient: each row's term is 1
-        inner += summer @ np.ones(x.shape[0])
+        inner += np.bincount(data["tc"], minlength=n)
     c = es * inner
     last = es * last_inner
     dc = np.concatenate([c[:, None] * z, es[:, None] * d_inner], axis=1)
