@@ -12,12 +12,12 @@ import sys
 from collections.abc import Sequence
 
 from ..kernel.errors import ConvergenceError, InputError, elide
-from . import claims, compare, demo, fit, holdout, queue, run, score, sweep
+from . import claims, compare, demo, effects, fit, holdout, queue, run, score, sweep
 
 __all__ = ["main", "build_parser"]
 
 #: command modules, in the order of the help
-MODULES = (run, compare, sweep, demo, fit, score, holdout, queue, claims)
+MODULES = (run, compare, sweep, demo, fit, score, holdout, effects, queue, claims)
 
 
 class _Parser(argparse.ArgumentParser):

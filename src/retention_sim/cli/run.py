@@ -32,6 +32,12 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--out", type=Path, help="write summary.json, periods.csv, customers.parquet"
                    " (service on: contacts.parquet, problems.parquet)")
+    p.add_argument("--effects", type=Path, metavar="FILE", default=None,
+                   help="replace the scenario's effects by those of an estimate "
+                        "('retention-sim effects ... --out FILE')")
+    p.add_argument("--histories", action="store_true",
+                   help="with --out, also write the first replication's customer histories "
+                        "(history_customers.csv, history_events.csv; docs/model.md §5.6)")
     p.set_defaults(handler=cmd_run)
 
     p = sub.add_parser("validate", help="check a scenario file (exit 0 or 2)",
@@ -45,17 +51,29 @@ def cmd_run(args: argparse.Namespace) -> int:
     from ..experiment import run
     from ..scenario import load_scenario
 
+    from ..kernel.errors import InputError
+
     scenario = load_scenario(args.scenario, args.overrides)
+    if args.effects is not None:
+        from ..calibrate import apply_effects
+
+        scenario = apply_effects(scenario, args.effects)
+    if args.histories and not args.out:
+        raise InputError("--histories writes files: give --out DIR too.")
     reps = args.replications or 1
     with progress(reps, scenario.name) as bar:
         result = run(scenario, seed=args.seed, replications=reps, workers=args.workers,
-                     progress=bar.update)
+                     progress=bar.update, record_purchases=bool(args.histories))
     if args.out:
         result.write(args.out)
+        if args.histories:
+            result.write_histories(args.out)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
     else:
         print(f"{scenario.name}: {reps} replication(s), seed {args.seed}")
+        if scenario.effects.source:
+            print(f"effects: {scenario.effects.source}")
         print(metrics_table(result.metrics()))
         if args.out:
             print(f"written to {args.out}/")

@@ -8,6 +8,7 @@ from .datasets import (
     load_donations,
     load_fader_hardie_survivors,
 )
+from .histories import CustomerHistory, read_histories
 from .parsing import ReadReport
 from .readers import (
     calibration_holdout_split,
@@ -23,7 +24,7 @@ from .readers import (
 )
 from .subscriptions import read_subscriptions, subscription_durations, subscription_survivors
 
-__all__ = [
+__all__ = ["CustomerHistory", "read_histories", 
     "CDNOW_CALIBRATION_END", "calibration_holdout_split", "cohort_table", "detect_format",
     "load_cdnow_summary", "load_cdnow_transactions", "load_donations",
     "load_fader_hardie_survivors", "read_bgbb", "read_durations", "read_rfm",
