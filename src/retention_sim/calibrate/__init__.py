@@ -13,6 +13,7 @@ from .holdout import (
 from .moments import Calibration, calibrate_effects, observed_curve
 
 __all__ = ["EXPERIENCES", "EffectsEstimate", "apply_effects", "estimate_effects",
-           "experience_covariates", "Calibration", "HoldoutValidation", "calibrate_effects", "conditional_expectations",
+           "experience_covariates", "Calibration", "HoldoutValidation", "calibrate_effects",
+           "conditional_expectations",
            "holdout_metrics", "observed_curve", "scenario_from_fits", "segment_from_fits",
            "tracking", "validate_holdout"]

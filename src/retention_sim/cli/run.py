@@ -49,9 +49,8 @@ def register(sub: Any) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from ..experiment import run
-    from ..scenario import load_scenario
-
     from ..kernel.errors import InputError
+    from ..scenario import load_scenario
 
     scenario = load_scenario(args.scenario, args.overrides)
     if args.effects is not None:

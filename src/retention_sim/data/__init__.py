@@ -24,7 +24,7 @@ from .readers import (
 )
 from .subscriptions import read_subscriptions, subscription_durations, subscription_survivors
 
-__all__ = ["CustomerHistory", "read_histories", 
+__all__ = ["CustomerHistory", "read_histories",
     "CDNOW_CALIBRATION_END", "calibration_holdout_split", "cohort_table", "detect_format",
     "load_cdnow_summary", "load_cdnow_transactions", "load_donations",
     "load_fader_hardie_survivors", "read_bgbb", "read_durations", "read_rfm",
