@@ -423,6 +423,8 @@ class _Profiler:
         self.cache: dict[tuple[float, tuple[str, ...]], tuple[float, Any]] = {}
         #: standard errors at each fit (off while profiling: only the optimum matters)
         self.covariance = False
+        #: a fit that fails counts as -inf (the profile's far tails) instead of raising
+        self.tolerant = True
         self.starts: dict[tuple[str, ...], dict[str, float]] = {}
 
     def rows(self, half_life: float, use: Sequence[int]) -> tuple[np.ndarray, ...]:
@@ -442,20 +444,29 @@ class _Profiler:
             full = max(self.starts, key=len)
             start = {k: v for k, v in self.starts[full][0].items()
                      if k not in self.effects or k in names}
-        if self.model == "sbg":
-            m = SBGCovariates()
-            m.with_covariance, m.warm_hess_inv = self.covariance, warm
-            m.time_unit_ = self.renewal
-            # customers without a renewal contribute log 1 = 0; rows keep their positions
-            m.fit_arrays(self.dec.k, self.dec.churn, self.z, list(self.design.columns), tc, te, tx,
-                         names, initial_params=start)
-        else:
-            m = BGNBDCovariates()
-            m.with_covariance, m.warm_hess_inv = self.covariance, warm
-            m.time_unit_ = "day"
-            dec = self.dec
-            m.fit_arrays(dec.x, dec.tx, dec.T, np.zeros((dec.k.size, 0)), [], self.z,
-                         list(self.design.columns), tc, te, tx, names, initial_params=start)
+        m: Any
+        try:
+            if self.model == "sbg":
+                m = SBGCovariates()
+                m.with_covariance, m.warm_hess_inv = self.covariance, warm
+                m.time_unit_ = self.renewal
+                # customers without a renewal contribute log 1 = 0; rows keep their positions
+                m.fit_arrays(self.dec.k, self.dec.churn, self.z, list(self.design.columns), tc,
+                             te, tx, names, initial_params=start)
+            else:
+                m = BGNBDCovariates()
+                m.with_covariance, m.warm_hess_inv = self.covariance, warm
+                m.time_unit_ = "day"
+                dec = self.dec
+                m.fit_arrays(dec.x, dec.tx, dec.T, np.zeros((dec.k.size, 0)), [], self.z,
+                             list(self.design.columns), tc, te, tx, names, initial_params=start)
+        except ConvergenceError:
+            if not self.tolerant:
+                raise
+            # a half-life far from the data's (the profile's tails): no usable optimum there
+            out_bad = (-math.inf, None)
+            self.cache[key] = out_bad
+            return out_bad
         m.design_ = {"dropout": self.design}
         res = m.optimizer_result_
         self.starts[key[1]] = ({k: v for k, v in m.params_.items()},
@@ -486,7 +497,15 @@ def _profile_max(prof: _Profiler, use: list[int], bounds: tuple[float, float],
     res = optimize.minimize_scalar(lambda u: -prof.fit(math.exp(u), use)[0], bounds=(a, b),
                                    method="bounded", options={"xatol": 0.02})
     best = float(res.x) if -res.fun >= best_value else best_grid
-    ll, model = prof.fit(math.exp(best), use)
+    prof.tolerant = False
+    try:
+        ll, model = prof.fit(math.exp(best), use)
+    finally:
+        prof.tolerant = True
+    if model is None:  # cached as failed while tolerant: fit again to raise its error
+        del prof.cache[(round(best, 9), tuple(prof.effects[j] for j in use))]
+        prof.tolerant = False
+        ll, model = prof.fit(math.exp(best), use)
     return math.exp(best), ll, model
 
 
@@ -663,17 +682,19 @@ def estimate_effects(history: CustomerHistory, *, model: str = "sbg", renewal: s
         base_se = {k: fit.params_[k] * diag[i] for i, k in enumerate(fit.base_names)}
     else:
         h = float(half_life)
-        prof.covariance = True
-        ll, fit = prof.fit(h, all_idx)
-        prof.covariance = False
+        prof.covariance, prof.tolerant = True, False
+        try:
+            ll, fit = prof.fit(h, all_idx)
+        finally:
+            prof.covariance, prof.tolerant = False, True
         base_se = {k: fit.se_.get(k, math.nan) for k in fit.base_names}
         h_lo = h_hi = None
         se_coef = np.array([fit.se_[k] for k in fit.coef_names])
         se_log_h = 0.0
         notes.append(f"half-life held at {h:g} days")
     z = float(stats.norm.ppf(0.5 + level / 2))
-    names = list(fit.coef_names)
-    est = np.array([fit.coef_[k] for k in names])
+    est = np.array([fit.coef_[k] for k in fit.coef_names])
+    names = [k.removeprefix("dropout.") for k in fit.coef_names]
     table = pd.DataFrame({"estimate": est, "se": se_coef, "ci_low": est - z * se_coef,
                           "ci_high": est + z * se_coef}, index=pd.Index(names, name="effect"))
     table["lr_statistic"] = np.nan

@@ -346,13 +346,12 @@ def sbg_link_loglik(a: float, b: float, gs: np.ndarray, gt: np.ndarray,
         log_diff = lb_p + np.log1p(-r)
         s = 1.0 / (1.0 - r)
     ll_i = np.where(churn, log_diff, lb_k) - lb0[0]
-    wc = np.where(churn, 1.0, 0.0)
     # d log(B_p - B_k) = (d lb_p - r d lb_k)/(1 - r)
-    ga = np.where(churn, s * (da_p - r * da_k), da_k) - da0[0]
-    gb = np.where(churn, s * (db_p - r * db_k), db_k) - db0[0]
+    with np.errstate(invalid="ignore"):
+        ga = np.where(churn, s * (da_p - r * da_k), da_k) - da0[0]
+        gb = np.where(churn, s * (db_p - r * db_k), db_k) - db0[0]
+        coef_p = np.where(churn, s * dc_p, 0.0)
+        coef_k = np.where(churn, -s * r * dc_k, dc_k)
     dcp = dc - dlast
-    coef_p = np.where(churn, s * dc_p, 0.0)
-    coef_k = np.where(churn, -s * r * dc_k, dc_k)
     gg = (coef_p[:, None] * dcp + coef_k[:, None] * dc).sum(axis=0) if dc.shape[1] else np.zeros(0)
-    del wc
     return float(ll_i.sum()), np.concatenate([[ga.sum(), gb.sum()], gg])
