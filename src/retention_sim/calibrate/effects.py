@@ -209,9 +209,15 @@ class FadingPlan:
         start = np.r_[True, self.cust[1:] != self.cust[:-1]] if n else np.zeros(0, bool)
         first = np.maximum.accumulate(np.where(start, np.arange(n), 0)) if n else np.zeros(0, int)
         rank = np.arange(n) - first
+        # time since the customer's previous element (0 for the first)
+        gap = np.where(start, 0.0, self.tm - np.r_[0.0, self.tm[:-1]]) if n else np.zeros(0)
         by_rank = np.argsort(rank, kind="stable")
         counts = np.bincount(rank) if n else np.zeros(0, int)
-        self.slices = np.split(by_rank, np.cumsum(counts)[:-1]) if n else []
+        self.steps = []
+        for idx in (np.split(by_rank, np.cumsum(counts)[:-1]) if n else []):
+            ev = self.is_event[idx]
+            self.steps.append((self.cust[idx], gap[idx], self.cust[idx][ev], self.type[idx][ev],
+                               self.weight[idx][ev], self.row[idx][~ev], self.cust[idx][~ev]))
         self.n_rows = nr
         self.n_types = n_types
         self.n_customers = int(cust.max()) + 1 if n else 0
@@ -219,21 +225,14 @@ class FadingPlan:
     def evaluate(self, kappa: float) -> np.ndarray:
         """rows × types matrix of the fading sums at decay rate ``kappa`` (per day)."""
         s = np.zeros((self.n_customers, self.n_types))
-        last = np.zeros(self.n_customers)
         out = np.zeros((self.n_rows, self.n_types))
-        for r, idx in enumerate(self.slices):
-            c = self.cust[idx]
-            tt = self.tm[idx]
+        for r, (c, gap, ce, te, we, rows, cr) in enumerate(self.steps):
             if r:
-                s[c] *= np.exp(-kappa * (tt - last[c]))[:, None]
-            ev = self.is_event[idx]
-            if ev.any():
-                ce = c[ev]
-                s[ce, self.type[idx[ev]]] += self.weight[idx[ev]]
-            rw = ~ev
-            if rw.any():
-                out[self.row[idx[rw]]] = s[c[rw]]
-            last[c] = tt
+                s[c] *= np.exp(-kappa * gap)[:, None]
+            if ce.size:
+                s[ce, te] += we
+            if rows.size:
+                out[rows] = s[cr]
         return out
 
 
@@ -449,6 +448,7 @@ class _Profiler:
             if self.model == "sbg":
                 m = SBGCovariates()
                 m.with_covariance, m.warm_hess_inv = self.covariance, warm
+                m.gtol = 1e-7 if self.covariance else 1e-6
                 m.time_unit_ = self.renewal
                 # customers without a renewal contribute log 1 = 0; rows keep their positions
                 m.fit_arrays(self.dec.k, self.dec.churn, self.z, list(self.design.columns), tc,
@@ -456,6 +456,7 @@ class _Profiler:
             else:
                 m = BGNBDCovariates()
                 m.with_covariance, m.warm_hess_inv = self.covariance, warm
+                m.gtol = 1e-7 if self.covariance else 1e-6
                 m.time_unit_ = "day"
                 dec = self.dec
                 m.fit_arrays(dec.x, dec.tx, dec.T, np.zeros((dec.k.size, 0)), [], self.z,
@@ -489,13 +490,13 @@ def _profile_max(prof: _Profiler, use: list[int], bounds: tuple[float, float],
         a, b = max(lo, math.log(around) - 0.7), min(hi, math.log(around) + 0.7)
         best_grid, best_value = math.log(around), prof.fit(around, use)[0]
     else:
-        grid = np.linspace(lo, hi, 7)
+        grid = np.linspace(lo, hi, 5)
         values = [prof.fit(math.exp(g), use)[0] for g in grid]
         i = int(np.argmax(values))
         a, b = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
         best_grid, best_value = float(grid[i]), values[i]
     res = optimize.minimize_scalar(lambda u: -prof.fit(math.exp(u), use)[0], bounds=(a, b),
-                                   method="bounded", options={"xatol": 0.02})
+                                   method="bounded", options={"xatol": 0.03})
     best = float(res.x) if -res.fun >= best_value else best_grid
     prof.tolerant = False
     try:
@@ -524,17 +525,24 @@ def _profile_interval(prof: _Profiler, use: list[int], h: float, ll: float, se_l
     width = 1.96 * se_log if math.isfinite(se_log) and se_log > 0 else 0.5
     out: list[float | None] = []
     for sign, edge in ((-1.0, math.log(bounds[0])), (1.0, math.log(bounds[1]))):
-        inner, step = u0, 1.2 * width
+        # the deficit 2(LL − LL(u)) is about quadratic in u: aim each step at its root, then
+        # bracket and polish with Brent's method
+        inner, u = u0, u0 + sign * width
         found = None
-        while True:
-            u = u0 + sign * step
+        for _ in range(12):
             u = max(u, edge) if sign < 0 else min(u, edge)
-            if gap(u) < 0:
-                found = optimize.brentq(gap, min(inner, u), max(inner, u), xtol=0.01)
+            g = gap(u)
+            if abs(g) < 0.005:
+                found = u
+                break
+            if g < 0:
+                found = optimize.brentq(gap, min(inner, u), max(inner, u), xtol=0.005)
                 break
             if u == edge:
                 break
-            inner, step = u, step * 2.0
+            inner = u
+            deficit = max(CHI2_95 / 2 - g, 1e-6)  # LL − LL(u) so far
+            u = u0 + (u - u0) * min(math.sqrt(CHI2_95 / 2 / deficit) * 1.02, 3.0)
         out.append(math.exp(found) if found is not None else None)
     return out[0], out[1]
 

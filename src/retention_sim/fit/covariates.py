@@ -283,6 +283,8 @@ class CovariateFitter(ParametricFitter):
         self.with_covariance = True
         #: BFGS's inverse Hessian of a neighbouring fit (a warm start), if any
         self.warm_hess_inv: np.ndarray | None = None
+        #: BFGS's gradient tolerance (per customer); a profile's inner fits may use less
+        self.gtol = 1e-7
 
     # ------------------------------------------------------------------ set-up
     def _set_coefficients(self, names: Sequence[str], scales: np.ndarray) -> None:
@@ -348,7 +350,7 @@ class CovariateFitter(ParametricFitter):
             sym = 0.5 * (warm + warm.T)
             if np.all(np.isfinite(sym)) and np.all(np.linalg.eigvalsh(sym) > 0):
                 hess_inv0 = sym
-        return super()._minimize(u0, data, scale, log_scale, gtol, hess_inv0)
+        return super()._minimize(u0, data, scale, log_scale, max(gtol, self.gtol), hess_inv0)
 
     def _to_coefficients(self) -> None:
         """Internal hazard ratios per standard deviation → coefficients γ per unit."""
