@@ -245,7 +245,8 @@ def test_the_estimator_refuses_or_warns_clearly() -> None:
     with pytest.raises(InputError, match="needs purchase events"):
         estimate_effects(history, model="bgnbd")
     quiet = events[events["kind"] == "routine"].head(5).assign(outcome="")  # still open
-    with pytest.raises(InputError, match="no experience the estimator knows"):
+    with pytest.raises(InputError, match="no experience the estimator knows"), \
+            pytest.warns(DataWarning, match="left out"):
         estimate_effects(read_histories(customers, quiet, observation_end=obs))
     with pytest.raises(InputError, match="'model' parameter of estimate_effects"):
         estimate_effects(history, model="weibull")

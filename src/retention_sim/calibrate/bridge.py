@@ -20,13 +20,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from pydantic import ValidationError
+from scipy import optimize, special
 
 from ..kernel.errors import InputError, NotFittedError
 from ..kernel.units import UNIT_DAYS
 from ..scenario import ScenarioConfig, Segment, scenario_from_dict
 
-__all__ = ["segment_from_fits", "scenario_from_fits"]
+__all__ = ["segments_from_covariates", "segment_from_fits", "scenario_from_fits"]
 
 _RATE_UNITS = ("day", "week", "month", "year")  # units the scenario's rate keys accept
 _RENEWALS = ("week", "month", "quarter", "year")  # sbg renewal periods
@@ -208,3 +210,101 @@ def scenario_from_fits(transaction_model: Any, spend_model: Any = None, *,
     if economics is not None:
         data["economics"] = dict(economics)
     return scenario_from_dict(data)
+
+
+def segments_from_covariates(model: Any, covariate: str, *, price_per_period: float = 0.0,
+                             horizon: int = 36) -> tuple[list[dict[str, Any]], pd.DataFrame]:
+    """One scenario segment per level of a categorical covariate of a covariate fit
+    (docs/model.md §5.6).
+
+    Parameters
+    ----------
+    model : ParetoNBDCovariates or SBGCovariates (fitted)
+        Pareto/NBD: level ℓ's customers have α_ℓ = α₀·exp(−γ_p,ℓ), β_ℓ = β₀·exp(−γ_d,ℓ):
+        Gamma distributions, so each level is an exact Pareto/NBD segment.  sBG: level ℓ
+        churns with θ' = 1 − (1 − θ)^m_ℓ, m_ℓ = exp(γ_ℓ), which is not Beta-distributed;
+        the segment's (α_ℓ, β_ℓ) are those of the sBG closest to the level's survival
+        curve S_ℓ(t) = B(α, β + t·m_ℓ)/B(α, β) over ``horizon`` renewals (least squares on
+        log S), and the largest difference in S(t) is reported.
+    covariate : str
+        A categorical covariate of the fit (its levels become the segments; shares are the
+        levels' shares among the fitted customers).
+    price_per_period : float
+        Subscription price of every segment (sBG).
+    horizon : int
+        Renewals over which an sBG level's survival curve is matched.
+
+    Returns
+    -------
+    segments : list of dict
+        Segments for :func:`~retention_sim.scenario_from_dict`, named ``covariate=level``.
+    check : pandas.DataFrame
+        Per level: share, the multiplier m_ℓ and (sBG) ``max_abs_survival_error``.
+
+    Raises
+    ------
+    InputError
+        Not a fitted covariate model, an unknown or numeric covariate, or a model without a
+        time unit.
+    """
+    kind = getattr(model, "name", None)
+    if kind not in ("sbg_covariates", "paretonbd_covariates") or not model.params_:
+        raise InputError("segments_from_covariates needs a fitted SBGCovariates or "
+                         f"ParetoNBDCovariates model. Got {type(model).__name__}.")
+    which = "dropout"
+    design = model.design_.get(which)
+    if design is None or covariate not in design.levels:
+        known = sorted({c for d in model.design_.values() for c in d.levels})
+        raise InputError(f"The 'covariate' parameter of segments_from_covariates must be a "
+                         f"categorical covariate of the fit ({', '.join(known) or 'none'}). "
+                         f"Got {covariate!r}.")
+    if model.time_unit_ is None:
+        raise InputError("segments_from_covariates: the fit has no time unit; refit with "
+                         "period=/time_unit= so the segments can be placed in time.")
+    levels = design.levels[covariate]
+    shares = np.asarray(design.shares.get(covariate, [1 / len(levels)] * len(levels)))
+    shares = shares / shares.sum()
+    segments, rows = [], []
+    for level, share in zip(levels, shares, strict=True):
+        col = f"{covariate}[{level}]"
+        prefix = "" if kind == "sbg_covariates" else "dropout."
+        g = model.coef_.get(prefix + col, 0.0)
+        if kind == "sbg_covariates":
+            a, b = model.params_["alpha"], model.params_["beta"]
+            t = np.arange(1, horizon + 1, dtype=float)
+            target = special.betaln(a, b + t * math.exp(g)) - special.betaln(a, b)
+
+            def loss(u: np.ndarray, target: np.ndarray = target, t: np.ndarray = t) -> float:
+                aa, bb = np.exp(u)
+                return float(np.sum((special.betaln(aa, bb + t) - special.betaln(aa, bb)
+                                     - target) ** 2))
+
+            res = optimize.minimize(loss, np.log([a, b / math.exp(g)]), method="Nelder-Mead",
+                                    options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 4000})
+            aa, bb = np.exp(res.x)
+            err = float(np.max(np.abs(np.exp(special.betaln(aa, bb + t) - special.betaln(aa, bb))
+                                      - np.exp(target))))
+            seg = {"name": f"{covariate}={level}", "share": float(share),
+                   "dropout": {"model": "sbg", "alpha": float(aa), "beta": float(bb),
+                               "renewal": _check_unit(model.time_unit_, _RENEWALS,
+                                                      "sBG renewal period")}}
+            if price_per_period:
+                seg["price_per_period"] = price_per_period
+            rows.append({"segment": seg["name"], "share": share, "multiplier": math.exp(g),
+                         "max_abs_survival_error": err})
+        else:
+            unit = model.time_unit_
+            factor, rate_unit = (1.0, unit) if unit in _RATE_UNITS else (UNIT_DAYS[unit], "day")
+            gp = model.coef_.get("purchase." + col, 0.0)
+            seg = {"name": f"{covariate}={level}", "share": float(share),
+                   "dropout": {"model": "pareto", "s": model.params_["s"],
+                               "beta": model.params_["beta"] * math.exp(-g) * factor,
+                               "unit": rate_unit},
+                   "purchases": {"r": model.params_["r"],
+                                 "alpha": model.params_["alpha"] * math.exp(-gp) * factor,
+                                 "unit": rate_unit}}
+            rows.append({"segment": seg["name"], "share": share, "multiplier": math.exp(g),
+                         "max_abs_survival_error": 0.0})
+        Segment.model_validate(seg)
+        segments.append(seg)
+    return segments, pd.DataFrame(rows).set_index("segment")

@@ -15,8 +15,9 @@ applies unchanged:
   the log scale).
 
 :class:`CovariateDesign` turns a table of static covariates into a design matrix: numeric
-columns as they are, a text (or categorical) column as one indicator per level other than
-its reference level (the most frequent), a column with one value is left out with a
+columns measured from their mean (the baseline customer is a typical one), a text (or
+categorical) column as one indicator per level other than its reference level (the most
+frequent), a column with one value is left out with a
 :class:`~retention_sim.kernel.errors.DataWarning` (it cannot be told from the baseline).
 """
 
@@ -61,6 +62,12 @@ class CovariateDesign:
     levels: dict[str, list[str]] = field(default_factory=dict)
     dropped: list[str] = field(default_factory=list)
     order: list[str] = field(default_factory=list)
+    #: for each categorical covariate the share of each level (levels' order)
+    shares: dict[str, list[float]] = field(default_factory=dict)
+    #: each numeric covariate is measured from its mean in the fitted data, so the baseline
+    #: customer (whose churn probability has the model's Beta or Gamma distribution) is a
+    #: typical one rather than one at 0, which may lie far outside the data
+    centers: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, owner: str = "covariates") -> CovariateDesign:
@@ -81,6 +88,7 @@ class CovariateDesign:
                     design._drop(str(name), f"the value {values[0]:g}", owner)
                     continue
                 design.numeric.append(str(name))
+                design.centers[str(name)] = float(values.mean())
                 design.columns.append(str(name))
                 design.order.append(str(name))
                 continue
@@ -93,6 +101,7 @@ class CovariateDesign:
             ordered = sorted(counts.index, key=lambda v: (-counts[v], str(v)))
             levels = [ordered[0], *sorted(ordered[1:], key=str)]
             design.levels[str(name)] = [str(v) for v in levels]
+            design.shares[str(name)] = [float(counts[v] / counts.sum()) for v in levels]
             design.columns.extend(f"{name}[{v}]" for v in levels[1:])
             design.order.append(str(name))
         return design
@@ -128,7 +137,7 @@ class CovariateDesign:
                     i = int(bad[0])
                     raise InputError(f"{owner} row {i + 1}, column {name!r}: got "
                                      f"{col.iloc[i]!r}; it must be a finite number.")
-                parts.append(values[:, None])
+                parts.append(values[:, None] - self.centers.get(name, 0.0))
                 continue
             levels = self.levels[name]
             text = col.astype(str).str.strip().to_numpy(dtype=object)
@@ -145,7 +154,9 @@ class CovariateDesign:
     def to_dict(self) -> dict[str, Any]:
         return {"columns": list(self.columns), "numeric": list(self.numeric),
                 "levels": {k: list(v) for k, v in self.levels.items()},
-                "dropped": list(self.dropped), "order": list(self.order)}
+                "dropped": list(self.dropped), "order": list(self.order),
+                "shares": {k: list(v) for k, v in self.shares.items()},
+                "centers": dict(self.centers)}
 
 
 def _is_numeric(col: pd.Series) -> bool:
