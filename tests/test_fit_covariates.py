@@ -10,6 +10,8 @@ import pytest
 from conftest import simultaneous_z
 from scipy.special import betaln
 
+from retention_sim import scenario_from_dict
+from retention_sim.calibrate import segments_from_covariates
 from retention_sim.data import load_cdnow_summary
 from retention_sim.fit import (
     BGNBD,
@@ -276,3 +278,31 @@ def test_warnings_do_not_leak_from_plain_fits() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         SBGCovariates().fit(k, churned, pd.DataFrame({"x": np.arange(k.size) % 3}))
+
+
+# ----------------------------------------------------------------------------- segments
+def test_a_categorical_covariate_becomes_one_segment_per_level() -> None:
+    rng = np.random.default_rng(8)
+    n = 6000
+    plan = rng.choice(["basic", "plus", "pro"], size=n, p=[0.5, 0.3, 0.2])
+    gamma = {"basic": 0.0, "plus": -0.4, "pro": 0.5}
+    eta = np.array([gamma[p] for p in plan])
+    k, churned = simulate_sbg(rng, n, 1.0, 6.0, 12, eta)
+    fit = SBGCovariates().fit(k, churned, pd.DataFrame({"plan": plan}), period="month")
+    segments, check = segments_from_covariates(fit, "plan", price_per_period=30)
+    assert [s["name"] for s in segments] == ["plan=basic", "plan=plus", "plan=pro"]
+    assert sum(s["share"] for s in segments) == pytest.approx(1.0)
+    assert check.loc["plan=pro", "multiplier"] == pytest.approx(np.exp(fit.coef_["plan[pro]"]))
+    assert check["max_abs_survival_error"].max() < 5e-3
+    a, b = fit.params_["alpha"], fit.params_["beta"]
+    for seg in segments:  # each segment's sBG survival is the level's
+        m = check.loc[seg["name"], "multiplier"]
+        d = seg["dropout"]
+        t = np.arange(1, 13)
+        ours = np.exp(betaln(d["alpha"], d["beta"] + t) - betaln(d["alpha"], d["beta"]))
+        level = np.exp(betaln(a, b + m * t) - betaln(a, b))
+        np.testing.assert_allclose(ours, level, atol=5e-3)
+    scenario_from_dict({"name": "plans", "horizon_days": 365.25,
+                        "population": {"initial_customers": 10, "segments": segments}})
+    with pytest.raises(InputError, match="categorical covariate of the fit"):
+        segments_from_covariates(fit, "income")
