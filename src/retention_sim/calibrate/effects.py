@@ -481,7 +481,7 @@ def _profile_max(prof: _Profiler, use: list[int], bounds: tuple[float, float],
                  around: float | None = None) -> tuple[float, float, Any]:
     """Maximise the profile log-likelihood over log h; returns (h, LL, model).
 
-    Without ``around``: a grid of 7 half-lives spaced evenly in log h over ``bounds``, then
+    Without ``around``: a grid of 5 half-lives spaced evenly in log h over ``bounds``, then
     Brent's method between the best point's neighbours.  With ``around`` (a null model of
     the likelihood-ratio tests): Brent's method within a factor 2 of it.
     """
