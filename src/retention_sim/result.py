@@ -4,6 +4,7 @@
 ``customers`` one row per replication × customer;
 ``problems``  one row per replication × problem (reported or silent, surfaced or not);
 ``summary``   one row per replication with the headline metrics;
+``histories()`` one replication as a customer table and an events log (docs/model.md §5.6);
 ``metrics()`` mean and 95% confidence interval of each metric over replications.
 """
 
