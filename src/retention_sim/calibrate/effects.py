@@ -465,7 +465,7 @@ class _Profiler:
             if not self.tolerant:
                 raise
             # a half-life far from the data's (the profile's tails): no usable optimum there
-            out_bad = (-math.inf, None)
+            out_bad = (-1e300, None)
             self.cache[key] = out_bad
             return out_bad
         m.design_ = {"dropout": self.design}
@@ -577,12 +577,20 @@ def _full_covariance(prof: _Profiler, use: list[int], h: float, model: Any) -> n
     full[:k, k] = full[k, :k] = mixed
     full[k, k] = (fp - 2 * f0 + fm) / delta ** 2
     full = 0.5 * (full + full.T)
-    try:
-        return np.linalg.inv(full)
-    except np.linalg.LinAlgError:
-        raise ConvergenceError("service effects: the information matrix is singular at the "
-                               "estimates, so no standard errors can be given",
-                               ["fewer effects, or more customers and contacts"]) from None
+    eigval, eigvec = np.linalg.eigh(full)
+    weak = eigval <= 1e-10 * max(float(np.max(np.abs(eigval))), 1e-300)
+    if np.any(weak) or not np.all(np.isfinite(eigval)):
+        names = [*model.base_names, *(k.removeprefix("dropout.") for k in model.coef_names),
+                 "half_life_days"]
+        vec = np.abs(eigvec[:, weak]).max(axis=1) if np.any(weak) else np.ones(len(names))
+        which = [n for n, v in zip(names, vec, strict=True) if v > 0.3] or names
+        raise ConvergenceError(
+            f"service effects: {', '.join(which)} not identified by these data: the likelihood "
+            "is flat or curved the wrong way at the estimates, so no standard errors can be "
+            "given", ["experiences so extreme that every customer who had one left (e.g. waits "
+                      "of days): check the contacts' wait_minutes", "fewer effects, or more "
+                      "customers and contacts"])
+    return (eigvec / eigval) @ eigvec.T
 
 
 def estimate_effects(history: CustomerHistory, *, model: str = "sbg", renewal: str = "month",

@@ -29,7 +29,7 @@ from scipy.special import betaln, digamma, gammaln, roots_jacobi
 from ..kernel.errors import InputError
 from .base import ArrayLike, check_rfm_identified, rfm_arrays
 from .covariates import CovariateDesign, CovariateFitter, as_frame, time_varying_rows
-from .sbg_cov import beta_link_terms, link_sums, prepare_rows
+from .sbg_cov import beta_link_terms, beta_step, link_sums, prepare_rows
 
 __all__ = ["BGNBDCovariates"]
 
@@ -255,10 +255,12 @@ def bgnbd_link_loglik(r: float, alpha0: float, a: float, b: float, gp: np.ndarra
     rx = r + x
     log_at = np.log(alpha + t)
     log_atx = np.log(alpha + tx)
+    step = beta_step(a, b, cp, last, lb_k, lb_p)
     with np.errstate(divide="ignore", invalid="ignore"):
-        q = np.exp(np.minimum(lb_k - lb_p, 0.0))
-        log_diff = lb_p + np.log1p(-q)
-        s = 1.0 / (1.0 - q)
+        q = np.exp(step)
+        one_minus = -np.expm1(step)
+        log_diff = lb_p + np.log(one_minus)
+        s = 1.0 / one_minus
     u1 = lb_k - rx * log_at
     u2 = np.where(pos, log_diff - rx * log_atx, -np.inf)
     top = np.logaddexp(u1, u2)
@@ -267,15 +269,18 @@ def bgnbd_link_loglik(r: float, alpha0: float, a: float, b: float, gp: np.ndarra
     head = gammaln(rx) - gammaln(r) + r * np.log(alpha)
     ll = float(np.sum(head + top) - x.size * lb0[0])
     s = np.where(pos, s, 0.0)
+    q = np.where(pos, q, 0.0)
     g_r = np.sum(digamma(rx) - digamma(r) + np.log(alpha) - w1 * log_at - w2 * log_atx)
     g_alpha_i = r / alpha - rx * (w1 / (alpha + t) + w2 / (alpha + tx))
     g_alpha0 = np.sum(g_alpha_i * alpha) / alpha0
-    g_a = np.sum(w1 * da_k + w2 * s * (da_p - q * da_k)) - x.size * da0[0]
-    g_b = np.sum(w1 * db_k + w2 * s * (db_p - q * db_k)) - x.size * db0[0]
+    with np.errstate(invalid="ignore"):
+        g_a = np.sum(w1 * da_k + w2 * s * (da_p - q * da_k)) - x.size * da0[0]
+        g_b = np.sum(w1 * db_k + w2 * s * (db_p - q * db_k)) - x.size * db0[0]
     g_p = -(g_alpha_i * alpha) @ zp if zp.shape[1] else np.zeros(0)
     if dc.shape[1]:
-        coef_k = w1 * dc_k - w2 * s * q * dc_k
-        coef_p = w2 * s * dc_p
+        with np.errstate(invalid="ignore"):
+            coef_k = w1 * dc_k - w2 * s * q * dc_k
+            coef_p = w2 * s * dc_p
         g_d = (coef_k[:, None] * dc + coef_p[:, None] * (dc - dlast)).sum(axis=0)
     else:
         g_d = np.zeros(0)

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import betaln, digamma, gammaln
+from scipy.special import betaln, digamma
 
 from ..kernel.errors import ConvergenceError, InputError
 from ..kernel.units import PERIODS
@@ -36,9 +36,24 @@ def beta_link_terms(a: float, b: float, c: np.ndarray) -> tuple[np.ndarray, np.n
     """log B(a, b + c) and its derivatives in a, b and c (= that in b)."""
     abc = digamma(a + b + c)
     dc = digamma(b + c) - abc
-    # log B = lnΓ(a) + lnΓ(b + c) − lnΓ(a + b + c): the same to ~1e-13 and faster than betaln
-    lb = gammaln(a) + gammaln(b + c) - gammaln(a + b + c)
-    return lb, digamma(a) - abc, dc, dc
+    return betaln(a, b + c), digamma(a) - abc, dc, dc
+
+
+def beta_step(a: float, b: float, cp: np.ndarray, last: np.ndarray, lb_k: np.ndarray,
+              lb_p: np.ndarray) -> np.ndarray:
+    """log B(a, b + cp + last) − log B(a, b + cp) (≤ 0), accurate when ``last`` is tiny.
+
+    The difference of two log-beta values loses its digits when the step is small (a
+    strongly negative η); there the midpoint rule of −∫ [ψ(a+b+c) − ψ(b+c)] dc over the
+    step is used (error of order last³).
+    """
+    d = lb_k - lb_p
+    small = last < 1e-4 * (b + cp)
+    if np.any(small):
+        cm = cp[small] + last[small] / 2
+        d = d.copy()
+        d[small] = -last[small] * (digamma(a + b + cm) - digamma(b + cm))
+    return np.minimum(d, 0.0)
 
 
 class SBGCovariates(CovariateFitter):
@@ -343,10 +358,12 @@ def sbg_link_loglik(a: float, b: float, gs: np.ndarray, gt: np.ndarray,
     cp = np.maximum(c - last, 0.0)
     lb_p, da_p, db_p, dc_p = beta_link_terms(a, b, cp)
     # churners: log[B(C_{k-1}) - B(C_k)] = lb_p + log1p(-q), q = exp(lb_k - lb_p)
+    step = beta_step(a, b, cp, last, lb_k, lb_p)
     with np.errstate(divide="ignore", invalid="ignore"):
-        r = np.exp(np.minimum(lb_k - lb_p, 0.0))
-        log_diff = lb_p + np.log1p(-r)
-        s = 1.0 / (1.0 - r)
+        r = np.exp(step)
+        one_minus = -np.expm1(step)
+        log_diff = lb_p + np.log(one_minus)
+        s = 1.0 / one_minus
     ll_i = np.where(churn, log_diff, lb_k) - lb0[0]
     # d log(B_p - B_k) = (d lb_p - r d lb_k)/(1 - r)
     with np.errstate(invalid="ignore"):
