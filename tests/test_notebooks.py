@@ -24,7 +24,7 @@ def test_notebook_runs(path: Path, monkeypatch) -> None:
 
 def test_every_notebook_is_run() -> None:
     # numbered from 01 without repeats; a number may be held for a notebook still to come
-    # (07: the existing customer base of the business work)
+    # (07, kept for work on another branch)
     numbers = [int(p.stem[:2]) for p in NOTEBOOKS]
     assert numbers == sorted(set(numbers)) and numbers[0] == 1
     assert set(range(1, numbers[-1] + 1)) - set(numbers) <= {7}
