@@ -54,7 +54,7 @@ def generate(n: int, seed: int = 1, months: int = 24) -> tuple[pd.DataFrame, pd.
 
     rng = np.random.default_rng(seed)
     horizon = months * PERIOD
-    rates = {"unreported_problem": 0.4, "problem": 1.0, "routine": 3.4}  # per month
+    rates = {"unreported_problem": 0.4, "problem": 1.1, "routine": 3.7}  # per month
     frames = []
     for kind, rate in rates.items():
         count = rng.poisson(rate * months, n)
