@@ -171,6 +171,10 @@ def _coverage(path: Path, model: str, seeds: range) -> None:
         row["half_life_in"] = ((hl["ci_low"] or 0) <= TRUE_HALF_LIFE <= (hl["ci_high"] or math.inf))
         rows.append(row)
     df = pd.DataFrame(rows)
+    print(f"\n{model}: coverage " + ", ".join(
+        f"{n} {df[f'{n}_in'].mean():.3f}" for n in (*CHECKED, "half_life"))
+        + "; mean estimates " + ", ".join(f"{n} {df[n].mean():.4g}" for n in (*CHECKED,
+                                                                              "half_life")))
     k = len(CHECKED) + 1
     for name in (*CHECKED, "half_life"):
         coverage = df[f"{name}_in"].mean()
