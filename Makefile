@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/retention-sim demo --out results/demo
+	$(BIN)/retention-sim demo --out results/demo --overwrite
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks notebooks

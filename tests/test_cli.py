@@ -26,7 +26,8 @@ def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
     ("", "the file is empty"),
     ("   \n# only a comment\n", "the file is empty"),
     ("- a\n- b\n", "must be a YAML mapping"),
-    ("name: x\nhorizon_days: -3\npopulation: {segments: []}\n", "horizon_days must be greater than 0"),
+    ("name: x\nhorizon_days: -3\npopulation: {segments: []}\n",
+     "horizon_days must be a finite number in (0, 36525]. Got -3."),
 ])
 def test_validate_bad_files_exit_2_with_one_line(tmp_path, content: str, expected: str) -> None:
     path = tmp_path / "bad.yaml"
@@ -64,7 +65,8 @@ def test_run_json_and_out(root, tmp_path, capsys) -> None:
     assert set(npv) == {"mean", "ci_low", "ci_high"}
     assert npv["ci_low"] <= npv["mean"] <= npv["ci_high"]
     assert {p.name for p in out.iterdir()} == {"summary.json", "periods.csv", "customers.parquet",
-                                               "contacts.parquet", "problems.parquet"}
+                                               "contacts.parquet", "problems.parquet",
+                                               "manifest.json"}
     assert json.loads((out / "summary.json").read_text()) == payload
 
 
@@ -74,7 +76,7 @@ def test_run_bad_override_writes_nothing(root, tmp_path, capsys) -> None:
                  "--set", "economics.gross_margin=1.5"])
     assert code == 2
     err = capsys.readouterr().err
-    assert "economics.gross_margin must be less than or equal to 1. Got 1.5." in err
+    assert "economics.gross_margin must be a finite number in [0, 1]. Got 1.5." in err
     assert not out.exists()
 
 

@@ -139,7 +139,7 @@ def test_bad_files(tmp_path: Path, text: str, model: str, match: str) -> None:
 
 
 def test_missing_file() -> None:
-    with pytest.raises(InputError, match="no such file"):
+    with pytest.raises(InputError, match="file not found"):
         fit_file("bgnbd", "/nonexistent/file.csv")
 
 

@@ -213,7 +213,8 @@ def test_referral_new_source_rewards_and_dropout_multiplier() -> None:
 
 # -- outreach ----------------------------------------------------------------------------------
 ZERO = {"problem_not_reported": 0, "resolved_first_contact": 0, "resolved_after_retries": 0,
-        "unresolved": 0, "wait_per_hour": 0, "proactive_contact": 0}
+        "unresolved": 0, "wait_per_hour": 0, "proactive_contact": 0,
+        "routine_answered": 0, "routine_abandoned": 0, "routine_wait_per_hour": 0}
 
 
 def test_outreach_at_zero_effect_loads_the_queue_as_erlang_c_says() -> None:
@@ -278,7 +279,7 @@ def base_data() -> dict[str, Any]:
     ({"stamp_card": {"stamps_required": 8, "endowed_stamps": 9, "reward_value": 1}},
      "Got 9."),
     ({"outreach": {"cadence_days": -30, "channel": "phone", "minutes_per_call": 5}},
-     "levers.outreach.cadence_days must be greater than 0. Got -30."),
+     "levers.outreach.cadence_days must be a finite number in (0, inf). Got -30."),
     ({"outreach": {"cadence_days": 30, "channel": "fone", "minutes_per_call": 5}},
      "levers.outreach.channel must be one of the channels in service.channels ('phone'). Got 'fone'."),
     ({"tiers": {"levels": [{"name": "gold", "min_spend": 500}, {"name": "silver", "min_spend": 100}]}},
@@ -290,7 +291,7 @@ def base_data() -> dict[str, Any]:
     ({"offers": {"target": "segment", "segments": ["vip"], "discount": 0.1, "duration_days": 10}},
      "levers.offers.segments names unknown segment(s) 'vip'"),
     ({"offers": {"discount": 1.5, "duration_days": 10}},
-     "levers.offers.discount must be less than or equal to 1. Got 1.5."),
+     "levers.offers.discount must be a finite number in (0, 1]. Got 1.5."),
 ])
 def test_invalid_lever_settings_name_the_field(levers: dict[str, Any], message: str) -> None:
     with pytest.raises(InputError) as info:

@@ -17,8 +17,12 @@ from retention_sim.scenario import BGDropout, ParetoDropout, SBGDropout, Scenari
 #: A scenario that sets every field, so the walk below visits all of them.
 FULL: dict[str, Any] = {
     "name": "full", "description": "every field", "horizon_days": 400, "period": "month",
+    "start_date": "2024-01-01",
     "population": {
         "initial_customers": 100,
+        "initial": {"kind": "seasoned", "tenure": {"unit": "month", "edges": [0, 12, 60],
+                                                   "shares": [0.5, 0.5]}},
+        "dropout_scale": 1.2,
         "acquisition": {"paid_per_period": 10, "cost_per_acquisition": 50,
                         "organic_per_period": 2},
         "segments": [
@@ -41,12 +45,18 @@ FULL: dict[str, Any] = {
                 "retry_delay_hours": 24, "max_attempts": 3, "personalised_support": True,
                 "repeat_handle_factor": 0.7, "repeat_resolution_uplift": 0.1,
                 "priority_segments": ["subs"], "target_seconds": 20,
+                "closed_dates": ["2024-12-25"],
+                "arrival_profile": {"hour_of_day": [0.2] * 8 + [1.5] * 10 + [0.5] * 6,
+                                    "day_of_week": [1.2, 1, 1, 1, 1, 0.5, 0.3],
+                                    "month_of_year": [1.1] * 6 + [0.9] * 6},
                 "word_of_mouth": {"unhappy_tell_mean": 12, "satisfied_tell_mean": 5,
                                   "convert_probability": 0.01, "deter_probability": 0.02},
                 "channels": [
                     {"name": "phone", "share": 0.6, "shifts": [2] * 8 + [5] * 12 + [3] * 4,
                      "handle_minutes": 6, "handle_cv": 0.8, "handle_distribution": "lognormal",
                      "patience_minutes": 4, "first_contact_resolution": 0.7, "cost_per_hour": 30,
+                     "hours": {"mon-fri": "08:00-18:00", "sat": ["09:00-12:00"]},
+                     "after_hours": "callback",
                      "attrition": {"monthly_rate": 0.03, "occupancy_slope": 0.5,
                                    "learning_days": 60, "new_agent_handle_multiplier": 1.5,
                                    "new_agent_resolution_multiplier": 0.8, "hire_cost": 2000}},
@@ -55,6 +65,7 @@ FULL: dict[str, Any] = {
     "effects": {"source": "estimated from your data (10 customers, 3 contacts)",
                 "half_life_days": 90, "problem_not_reported": 2.0, "resolved_first_contact": -0.5,
                 "resolved_after_retries": 1.0, "unresolved": 2.0, "wait_per_hour": 0.5,
+                "routine_answered": 0.0, "routine_abandoned": 0.5, "routine_wait_per_hour": 0.25,
                 "reward_earned": -0.2, "proactive_contact": -0.1, "offer_active": -0.3,
                 "tier_membership": -0.2, "tier_status": -0.1, "promise_beaten_per_hour": -0.2,
                 "self_service_success": -0.05, "self_service_failed": 0.1},
@@ -144,7 +155,18 @@ def invalid_values(info: Any) -> list[Any]:
     return out
 
 
-FIELDS = list(walk(ScenarioConfig, FULL))
+#: the other kinds of existing base: a steady state, and the client's file
+STEADY = copy.deepcopy(FULL)
+STEADY["population"]["initial"] = {"kind": "seasoned", "history_years": 10}
+FROM_FILE = copy.deepcopy(FULL)
+FROM_FILE["population"]["initial_customers"] = 0
+FROM_FILE["population"]["initial"] = {"kind": "file", "time_unit": "week", "customers": {
+    "customer_id": ["a", "b"], "tenure_days": [10, 400], "frequency": [0, 2],
+    "recency": [0, 30], "T": [1, 57], "segment": ["subs", "pareto"]}}
+
+FIELDS = [*walk(ScenarioConfig, FULL),
+          *(f for f in walk(ScenarioConfig, STEADY) if ".initial." in f[0]),
+          *(f for f in walk(ScenarioConfig, FROM_FILE) if ".initial." in f[0])]
 CASES = [(path, bad) for path, _, _, info in FIELDS for bad in invalid_values(info)]
 
 
@@ -237,7 +259,7 @@ def test_cross_field_rules() -> None:
 
 @pytest.mark.parametrize(("value", "expected"), [
     ([2] * 23, "service.channels.0.shifts must have at least 24 items"),
-    ([2] * 23 + [-1], "service.channels.0.shifts.23 must be greater than or equal to 0. Got -1."),
+    ([2] * 23 + [-1], "service.channels.0.shifts.23 must be a whole number in [0, 100000]. Got -1."),
     ([0] * 24, "shifts has no agent in any hour"),
 ])
 def test_shifts_are_checked(value: list[int], expected: str) -> None:

@@ -14,7 +14,8 @@ from retention_sim.engine import Engine, replication_seed
 from retention_sim.engine.lifetime import integrated_multiplier, solve_multiplier
 
 ZERO_EFFECTS = {"problem_not_reported": 0, "resolved_first_contact": 0,
-                "resolved_after_retries": 0, "unresolved": 0, "wait_per_hour": 0}
+                "resolved_after_retries": 0, "unresolved": 0, "wait_per_hour": 0,
+        "routine_answered": 0, "routine_abandoned": 0, "routine_wait_per_hour": 0}
 
 
 def service_scenario(*, model: str = "bg", agents: int = 2, fcr: float = 0.7,
@@ -48,6 +49,32 @@ def test_zero_effects_give_the_service_free_lifetimes() -> None:
         for col in ("acquired_day", "churned_day", "repeat_purchases", "revenue"):
             np.testing.assert_array_equal(a[col], b[col], err_msg=f"{model}: {col}")
         assert a["contacts"].sum() > 100
+
+
+def test_routine_questions_have_their_own_effects() -> None:
+    """Problem-contact effects never touch questions; routine_* effects do (docs/model.md §1.3)."""
+    questions_only = {"problem_probability": 0.0, "routine_contacts_per_period": 2.0}
+    tight = {"agents": 1, "patience_minutes": 5}  # many waits, abandonments and failures
+    harsh = {"unresolved": 5.0, "wait_per_hour": 5.0, "resolved_first_contact": -5.0,
+             "resolved_after_retries": 5.0}
+    quiet = {"routine_answered": 0.0, "routine_abandoned": 0.0, "routine_wait_per_hour": 0.0}
+    base = simulate(service_scenario(model="sbg", service=questions_only, channel=tight,
+                                     effects={**ZERO_EFFECTS, **quiet}, n=1000), seed=6)
+    problem_fx = simulate(service_scenario(model="sbg", service=questions_only, channel=tight,
+                                           effects={**harsh, **quiet}, n=1000), seed=6)
+    for col in ("churned_day", "acquired_day"):
+        np.testing.assert_array_equal(problem_fx.customers[col], base.customers[col])
+    assert problem_fx.periods["churned_service"].sum() == 0
+    contacts = pd.DataFrame(base.extra["contacts"])
+    assert contacts.abandoned.mean() > 0.2 and len(contacts) > 2000
+    # each routine effect on its own moves churn up (or, answered below 0, down)
+    for name, beta in (("routine_abandoned", 2.0), ("routine_wait_per_hour", 2.0),
+                       ("routine_answered", 1.0)):
+        alt = simulate(service_scenario(model="sbg", service=questions_only, channel=tight,
+                                        effects={**ZERO_EFFECTS, **quiet, name: beta}, n=1000),
+                       seed=6)
+        assert alt.periods["churned_service"].sum() > 5, name
+        assert alt.periods["churned"].sum() > base.periods["churned"].sum(), name
 
 
 def paired_difference(a, b, metric: str) -> tuple[float, float]:

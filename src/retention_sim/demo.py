@@ -23,7 +23,8 @@ from typing import Any
 import pandas as pd
 
 from .experiment import executor_for, map_tasks, paired_table, replication_task, with_values
-from .kernel.atomic import atomic_write, atomic_write_text
+from .experiment.arguments import check_run
+from .kernel.atomic import OutputFolder
 from .result import Result
 from .scenario import ScenarioConfig, load_scenario, shipped_scenario
 
@@ -53,15 +54,30 @@ def flagship(base: ScenarioConfig) -> list[ScenarioConfig]:
 
 def run_demo(out_dir: str | Path, *, seed: int = 0, replications: int = 4,
              overrides: list[str] | None = None, workers: int | None = None,
-             progress: Callable[[int], None] | None = None) -> dict[str, Any]:
-    """Run the flagship comparison and write the report; returns a JSON-ready summary."""
+             progress: Callable[[int], None] | None = None,
+             overwrite: bool = False) -> dict[str, Any]:
+    """Run the flagship comparison and write the report; returns a JSON-ready summary.
+
+    The output folder is complete or absent (:class:`~retention_sim.kernel.atomic.OutputFolder`):
+    it is checked and locked before anything runs and an existing one is replaced whole
+    only with ``overwrite``.
+    """
+    base = load_scenario(shipped_scenario("shop"), overrides or [])
+    scenarios = [base, *flagship(base)]
+    check_run("demo", seed=seed, replications=replications, min_replications=2, workers=workers,
+              scenarios=scenarios)
+    with OutputFolder(out_dir, overwrite=overwrite) as out:
+        return _demo(out, base, scenarios, seed, replications, workers, progress)
+
+
+def _demo(out: Path, base: ScenarioConfig, scenarios: list[ScenarioConfig], seed: int,
+          replications: int, workers: int | None, progress: Callable[[int], None] | None
+          ) -> dict[str, Any]:
     import matplotlib.pyplot as plt
 
     from .plots import plot_comparison, plot_periods
     from .report import Report
 
-    base = load_scenario(shipped_scenario("shop"), overrides or [])
-    scenarios = [base, *flagship(base)]
     options = {"record_customers": False}
     args = [(sc, seed, r, options) for sc in scenarios for r in range(replications)]
     with executor_for(None, workers, tasks=len(args)) as ex:
@@ -74,7 +90,6 @@ def run_demo(out_dir: str | Path, *, seed: int = 0, replications: int = 4,
                          [sc.name for sc in scenarios[1:]])
     periods = pd.concat([r.periods for r in results], ignore_index=True)
 
-    out = Path(out_dir)
     shown = [m for m in HEADLINE if m in common]
     view = table[table.metric.isin(shown)][["alternative", "metric", "base_mean", "mean_difference",
                                              "ci_low", "ci_high", "relative_change"]]
@@ -87,7 +102,7 @@ def run_demo(out_dir: str | Path, *, seed: int = 0, replications: int = 4,
     for ax, metric in zip(axes, ["churned", "profit", "npv"], strict=True):
         plot_comparison(table, metric, ax=ax)
     report.figure(fig, "paired differences")
-    atomic_write(out / "comparison.png", lambda p: fig.savefig(p, dpi=100, format="png"))
+    fig.savefig(out / "comparison.png", dpi=100, format="png")
     plt.close(fig)
     fig, axes = plt.subplots(2, 2, figsize=(12, 7), constrained_layout=True)
     for ax, metric in zip(axes.ravel(), ["active_end", "churn_rate", "profit", "asa_seconds"],
@@ -95,7 +110,7 @@ def run_demo(out_dir: str | Path, *, seed: int = 0, replications: int = 4,
         plot_periods(periods, metric, ax=ax)
         ax.set_title(metric.replace("_", " "))
     report.heading("Month by month (95% bands over replications)").figure(fig, "periods")
-    atomic_write(out / "overview.png", lambda p: fig.savefig(p, dpi=100, format="png"))
+    fig.savefig(out / "overview.png", dpi=100, format="png")
     plt.close(fig)
     report.heading("Scenario metrics (mean over replications)")
     report.table(pd.DataFrame({sc.name: r.metrics()["mean"] for sc, r in zip(scenarios, results,
@@ -111,9 +126,10 @@ def run_demo(out_dir: str | Path, *, seed: int = 0, replications: int = 4,
                                                  "ci_low": r.ci_low, "ci_high": r.ci_high}
                                       for r in g.itertuples() if r.metric in shown}
                                 for alt, g in table.groupby("alternative", sort=False)}}
-    atomic_write(out / "comparison.csv", lambda p: table.to_csv(p, index=False))
-    atomic_write(out / "periods.csv", lambda p: periods.to_csv(p, index=False, float_format="%.10g"))
-    atomic_write_text(out / "summary.json", json.dumps(payload, indent=2, default=float) + "\n")
+    table.to_csv(out / "comparison.csv", index=False)
+    periods.to_csv(out / "periods.csv", index=False, float_format="%.10g")
+    (out / "summary.json").write_text(json.dumps(payload, indent=2, default=float) + "\n",
+                                      encoding="utf-8")
     report.write(out / "report.html")
     payload["table"] = view
     return payload

@@ -20,14 +20,18 @@ import numpy as np
 import pandas as pd
 
 from .engine import RunOutput
-from .kernel.atomic import atomic_write, atomic_write_text
+from .kernel.atomic import MANIFEST, OutputFolder, atomic_write
 from .kernel.codes import HISTORY_KINDS, HISTORY_OUTCOMES, KINDS, SOURCES
 from .kernel.errors import InputError, invalid_parameter
 from .kernel.stats import t_interval
 
 CHURN_CAUSES = ("base", "service")
 
-__all__ = ["Result", "summarise", "finite_or_none"]
+__all__ = ["Result", "summarise", "finite_or_none", "channel_names", "write_history_files",
+           "HISTORY_FILES"]
+
+#: the files of customer histories (:meth:`Result.write_histories`)
+HISTORY_FILES = ("history_customers.csv", "history_events.csv")
 
 
 _TOTALS = ("acquired", "churned", "purchases", "revenue", "gross_margin", "profit", "contacts",
@@ -65,7 +69,53 @@ def summarise(periods: dict[str, np.ndarray], warmup_periods: int = 0) -> dict[s
         out["abandonment_rate"] = float(periods["abandoned"].sum() / max(contacts.sum(), 1))
         out["service_churn_share"] = (float(periods["churned_service"].sum() / out["churned"])
                                       if out["churned"] else math.nan)
+        out["contacts_per_customer"] = _contacts_per_customer(periods)
+        for channel in channel_names(periods):
+            out.update(_channel_summary(periods, channel))
     return out
+
+
+def channel_names(periods: Any) -> list[str]:
+    """Names of the channels with per-channel columns (``<channel>.contacts``) in ``periods``."""
+    return [k[: -len(".contacts")] for k in periods if str(k).endswith(".contacts")]
+
+
+def _contacts_per_customer(periods: dict[str, np.ndarray]) -> float:
+    """Inbound contacts (retries included) per customer per period: contacts over the
+    customer-periods lived (customer-days / period length)."""
+    length = float(np.max(periods["period_end_day"] - periods["period_start_day"]))
+    customer_periods = float(np.sum(periods["customer_days"])) / length
+    return float(np.sum(periods["contacts"])) / customer_periods if customer_periods else math.nan
+
+
+def _channel_summary(periods: dict[str, np.ndarray], channel: str) -> dict[str, float]:
+    """One channel's headline metrics: totals, and rates weighted as the desk's are."""
+    def col(name: str) -> np.ndarray:
+        return np.asarray(periods[f"{channel}.{name}"], dtype=float)
+
+    contacts, answered, hours = col("contacts"), col("answered"), col("agent_hours")
+    n, m, h = contacts.sum(), answered.sum(), hours.sum()
+    return {
+        f"{channel}.contacts": float(n),
+        f"{channel}.asa_seconds": float(np.nansum(col("asa_seconds") * answered) / m) if m else math.nan,
+        f"{channel}.service_level": float(np.nansum(col("service_level") * contacts) / n) if n else math.nan,
+        f"{channel}.abandonment_rate": float(col("abandoned").sum() / n) if n else math.nan,
+        f"{channel}.occupancy": float(np.nansum(col("occupancy") * hours) / h) if h else math.nan,
+        f"{channel}.agent_hours": float(h),
+    }
+
+
+def write_history_files(folder: str | Path, customers: pd.DataFrame,
+                        events: pd.DataFrame) -> list[str]:
+    """Write customer histories (:meth:`Result.histories`) into the existing ``folder`` as
+    ``history_customers.csv`` (with the ``observation_end`` of ``customers.attrs`` as a
+    column, days) and ``history_events.csv``; no atomicity of its own (the callers write
+    into a temporary folder).  Returns the file names."""
+    folder = Path(folder)
+    customers = customers.assign(observation_end=customers.attrs["observation_end"])
+    customers.to_csv(folder / HISTORY_FILES[0], index=False, float_format="%.10g")
+    events.to_csv(folder / HISTORY_FILES[1], index=False, float_format="%.10g")
+    return list(HISTORY_FILES)
 
 
 def finite_or_none(x: float) -> float | None:
@@ -97,6 +147,12 @@ class Result:
     @property
     def replications(self) -> int:
         return len(self.outputs)
+
+    @property
+    def warnings(self) -> list[str]:
+        """The engine's warnings of every replication, each once, in order of first appearance
+        (docs/model.md §2.4)."""
+        return list(dict.fromkeys(w for o in self.outputs for w in o.warnings))
 
     @property
     def periods(self) -> pd.DataFrame:
@@ -179,27 +235,62 @@ class Result:
                    for name, row in self.metrics().iterrows()}
         return {"scenario": self.scenario, "replications": self.replications, "metrics": metrics}
 
-    def write(self, out_dir: str | Path) -> list[Path]:
-        """Write ``summary.json``, ``periods.csv``, ``customers.parquet`` and (service on)
-        ``contacts.parquet`` and ``problems.parquet`` atomically."""
+    def write(self, out_dir: str | Path, *, overwrite: bool = False,
+              histories: bool = False) -> list[Path]:
+        """Write the result folder: ``summary.json``, ``periods.csv``, ``customers.parquet``
+        (when customers were recorded), ``contacts.parquet`` and ``problems.parquet``
+        (service on), with ``histories`` the first replication's customer histories
+        (``history_customers.csv``, ``history_events.csv``; :meth:`histories`), and
+        ``manifest.json``.
+
+        The folder is complete or absent: it is written into a temporary sibling and
+        renamed into place (:class:`~retention_sim.kernel.atomic.OutputFolder`).
+
+        Parameters
+        ----------
+        out_dir : path
+            The folder; it must be new, empty or (with ``overwrite``) a previous result,
+            which is then replaced whole.
+        overwrite : bool, default False
+            Replace an existing result folder.
+        histories : bool, default False
+            Also write the customer histories.
+
+        Raises
+        ------
+        InputError
+            ``out_dir`` is a file, cannot be written, already holds a result (without
+            ``overwrite``), holds other files, or is being written by another process;
+            with ``histories``, the run did not record customers.
+        """
         out = Path(out_dir)
-        written = [
-            atomic_write_text(out / "summary.json", json.dumps(self.to_dict(), indent=2) + "\n"),
-            atomic_write(out / "periods.csv",
-                         lambda p: self.periods.to_csv(p, index=False, float_format="%.10g")),
-        ]
+        tables = self.histories() if histories else None  # refused before the folder
+        with OutputFolder(out, overwrite=overwrite) as tmp:
+            names = self.write_files(tmp)
+            if tables is not None:
+                names += write_history_files(tmp, *tables)
+        return [out / name for name in [*names, MANIFEST]]
+
+    def write_files(self, folder: str | Path) -> list[str]:
+        """Write the result's files into the existing ``folder`` (no atomicity of its own;
+        :meth:`write` calls it on a temporary folder).  Returns the file names."""
+        folder = Path(folder)
+        (folder / "summary.json").write_text(json.dumps(self.to_dict(), indent=2) + "\n",
+                                             encoding="utf-8")
+        self.periods.to_csv(folder / "periods.csv", index=False, float_format="%.10g")
+        names = ["summary.json", "periods.csv"]
         if all(o.customers is not None for o in self.outputs):
-            written.append(atomic_write(out / "customers.parquet",
-                                        lambda p: self.customers.to_parquet(p, index=False)))
+            self.customers.to_parquet(folder / "customers.parquet", index=False)
+            names.append("customers.parquet")
         contacts = self.contacts
         if not contacts.empty:
-            written.append(atomic_write(out / "contacts.parquet",
-                                        lambda p: contacts.to_parquet(p, index=False)))
+            contacts.to_parquet(folder / "contacts.parquet", index=False)
+            names.append("contacts.parquet")
         problems = self.problems
         if not problems.empty:
-            written.append(atomic_write(out / "problems.parquet",
-                                        lambda p: problems.to_parquet(p, index=False)))
-        return written
+            problems.to_parquet(folder / "problems.parquet", index=False)
+            names.append("problems.parquet")
+        return names
 
     def histories(self, replication: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
         """One replication's customer histories in the format real systems export
@@ -294,17 +385,35 @@ class Result:
             frame.attrs = {"observation_end": horizon, "time_unit": "day"}
         return customers, events
 
-    def write_histories(self, out_dir: str | Path, replication: int | None = None) -> list[Path]:
-        """Write :meth:`histories` as ``history_customers.csv`` and ``history_events.csv``
-        (atomically; times in days since day 0, the end of observation in a comment-free
-        ``observation_end`` column of the customer file)."""
-        customers, events = self.histories(replication)
+    def write_histories(self, out_dir: str | Path, replication: int | None = None, *,
+                        overwrite: bool = False) -> list[Path]:
+        """Write :meth:`histories` as a folder holding ``history_customers.csv``,
+        ``history_events.csv`` and ``manifest.json``, complete or absent
+        (:class:`~retention_sim.kernel.atomic.OutputFolder`).
+
+        Times are days since day 0; the end of observation is the customer file's
+        ``observation_end`` column.
+
+        Parameters
+        ----------
+        out_dir : path
+            The folder; new, empty or (with ``overwrite``) a previous result or histories
+            folder, which is then replaced whole.
+        replication : int, optional
+            Which replication (default: the first).
+        overwrite : bool, default False
+            Replace an existing result folder.
+
+        Raises
+        ------
+        InputError
+            As :meth:`histories`, and as :meth:`write` for the folder.
+        """
+        tables = self.histories(replication)  # refused before any folder is touched
         out = Path(out_dir)
-        customers = customers.assign(observation_end=customers.attrs["observation_end"])
-        return [atomic_write(out / "history_customers.csv",
-                             lambda p: customers.to_csv(p, index=False, float_format="%.10g")),
-                atomic_write(out / "history_events.csv",
-                             lambda p: events.to_csv(p, index=False, float_format="%.10g"))]
+        with OutputFolder(out, overwrite=overwrite, kind="histories") as tmp:
+            names = write_history_files(tmp, *tables)
+        return [out / name for name in [*names, MANIFEST]]
 
     def to_csv(self, path: str | Path) -> Path:
         """Write the periods table as CSV."""

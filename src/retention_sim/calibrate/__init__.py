@@ -1,6 +1,7 @@
 """From data to a scenario: fitted models to segments (the bridge), service effects
 estimated from customer histories or by simulated moments, and holdout validation."""
 
+from .baseline import BaselineCalibration, calibrate_baseline
 from .bridge import scenario_from_fits, segment_from_fits, segments_from_covariates
 from .effects import EXPERIENCES, EffectsEstimate, apply_effects, estimate_effects, experience_covariates
 from .holdout import (
@@ -12,8 +13,8 @@ from .holdout import (
 )
 from .moments import Calibration, calibrate_effects, observed_curve
 
-__all__ = ["EXPERIENCES", "EffectsEstimate", "apply_effects", "estimate_effects",
-           "experience_covariates", "segments_from_covariates", "Calibration",
-           "HoldoutValidation", "calibrate_effects", "conditional_expectations",
+__all__ = ["EXPERIENCES", "BaselineCalibration", "Calibration", "EffectsEstimate",
+           "HoldoutValidation", "apply_effects", "calibrate_baseline", "calibrate_effects",
+           "conditional_expectations", "estimate_effects", "experience_covariates",
            "holdout_metrics", "observed_curve", "scenario_from_fits", "segment_from_fits",
-           "tracking", "validate_holdout"]
+           "segments_from_covariates", "tracking", "validate_holdout"]

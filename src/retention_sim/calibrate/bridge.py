@@ -164,8 +164,10 @@ def scenario_from_fits(transaction_model: Any, spend_model: Any = None, *,
                        horizon_days: float, n_customers: int | None = None,
                        unit: str | None = None, period: str | None = None,
                        name: str = "fitted", segment_name: str = "fitted",
-                       economics: Mapping[str, Any] | None = None) -> ScenarioConfig:
-    """A single-cohort scenario simulating the fitted models (docs/model.md §1.1).
+                       economics: Mapping[str, Any] | None = None, customers: Any = None,
+                       start_date: Any = None) -> ScenarioConfig:
+    """A single-cohort scenario simulating the fitted models (docs/model.md §1.1), or the
+    fitted customers themselves (``customers``; docs/model.md §1.6).
 
     Parameters
     ----------
@@ -183,16 +185,38 @@ def scenario_from_fits(transaction_model: Any, spend_model: Any = None, *,
         Names of the scenario and of its one segment.
     economics : mapping, optional
         The scenario's ``economics`` section (default: the package defaults).
+    customers : DataFrame, mapping of columns or path, optional
+        The customers to simulate, one row each (``customer_id``, ``frequency``, ``recency``,
+        ``T`` in the fit's time unit, optional ``monetary_value``, ``start_date`` or
+        ``tenure_days``, ``segment``; e.g. the RFM table of
+        :func:`~retention_sim.data.summarise_transactions` at the end of the observation).
+        Each customer's traits and alive/dead status at day 0 are drawn from the fitted
+        model's posterior given their history, and results keep their ``customer_id``
+        (customers table ``client_id``).  Replaces the cohort (leave ``n_customers`` out).
+    start_date : date or str, optional
+        The date of day 0 (needed when ``customers`` has a ``start_date`` column).
 
     Returns
     -------
     ScenarioConfig
-        Validated: ``population.initial_customers`` = the cohort, no acquisition,
-        ``service.enabled`` false, no levers.
+        Validated: ``population.initial_customers`` = the cohort (or ``population.initial``
+        = the customers), no acquisition, ``service.enabled`` false, no levers.
+
+    Raises
+    ------
+    InputError
+        A bad fit, unit or argument, or a customer table with a bad row (naming the row and
+        column).
     """
     segment = segment_from_fits(segment_name, transaction_model, spend_model, unit=unit)
     kind, _, fitted_n, own_unit = _fit_values(transaction_model, "transaction_model")
+    if customers is not None and n_customers is not None:
+        raise InputError("The 'n_customers' parameter of scenario_from_fits must be left out "
+                         "when 'customers' gives the customers. Got n_customers="
+                         f"{n_customers!r}.")
     n = fitted_n if n_customers is None else n_customers
+    if customers is not None:
+        n = 1  # the file gives the count
     if not isinstance(n, int | np.integer) or n < 1:
         raise InputError(f"The 'n_customers' parameter of scenario_from_fits must be an int >= 1 "
                          f"(default: the fitted cohort size). Got {n!r}.")
@@ -209,6 +233,14 @@ def scenario_from_fits(transaction_model: Any, spend_model: Any = None, *,
     }
     if economics is not None:
         data["economics"] = dict(economics)
+    if customers is not None:
+        resolved = unit or own_unit or ("year" if kind == "sbg" else "week")
+        data["population"]["initial_customers"] = 0
+        data["population"]["initial"] = {"kind": "file", "customers": customers,
+                                          "time_unit": resolved}
+        data["description"] = f"the fitted customers under a fitted {kind} model"
+        if start_date is not None:
+            data["start_date"] = start_date
     return scenario_from_dict(data)
 
 

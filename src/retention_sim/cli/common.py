@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["positive_int", "seed", "scenario_path", "add_overrides", "progress",
-           "metrics_table"]
+__all__ = ["positive_int", "seed", "scenario_path", "add_overrides", "add_overwrite",
+           "progress", "metrics_table", "print_warnings"]
 
 
 def positive_int(text: str) -> int:
@@ -52,6 +52,11 @@ def add_overrides(p: argparse.ArgumentParser, what: str = "the scenario") -> Non
                         "(repeatable)")
 
 
+def add_overwrite(p: argparse.ArgumentParser, what: str = "an existing result folder") -> None:
+    p.add_argument("--overwrite", action="store_true",
+                   help=f"replace {what} whole (refused otherwise)")
+
+
 def progress(total: int, label: str, unit: str = "rep") -> Any:
     """A tqdm progress bar on stderr (silent when stderr is not a terminal)."""
     from tqdm import tqdm
@@ -61,10 +66,16 @@ def progress(total: int, label: str, unit: str = "rep") -> Any:
 
 def metrics_table(metrics: Any) -> str:
     """Mean and 95% interval of each metric, as aligned text."""
-    lines = [f"{'metric':<22}{'mean':>16}{'95% CI':>34}"]
+    lines = [f"{'metric':<26}{'mean':>16}{'95% CI':>34}"]
     for name, row in metrics.iterrows():
         ci = ("" if row.isna()["ci_low"]
               else f"[{row['ci_low']:,.4g}, {row['ci_high']:,.4g}]")
-        lines.append(f"{name:<22}{row['mean']:>16,.6g}{ci:>34}")
+        lines.append(f"{name:<26}{row['mean']:>16,.6g}{ci:>34}")
     return "\n".join(lines)
 
+
+
+def print_warnings(warnings: Any) -> None:
+    """Print each warning of a run on stderr, one line each (``retention-sim: warning: ...``)."""
+    for message in warnings:
+        print(f"retention-sim: warning: {message}", file=sys.stderr)

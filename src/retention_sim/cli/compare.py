@@ -56,9 +56,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     print(f"base {base.name!r}, {args.replications} paired replications, seed {args.seed}")
     for alt, g in table.groupby("alternative", sort=False):
         print(f"\n{alt} − {base.name}")
-        print(f"{'metric':<18}{'difference':>16}{'95% CI':>34}{'change':>10}{'CRN var. red.':>15}")
+        print(f"{'metric':<26}{'difference':>16}{'95% CI':>34}{'change':>10}{'CRN var. red.':>15}")
         for r in g.set_index("metric").loc[wanted].itertuples():
-            print(f"{r.Index:<18}{r.mean_difference:>16,.6g}"
+            print(f"{r.Index:<26}{r.mean_difference:>16,.6g}"
                   f"{f'[{r.ci_low:,.5g}, {r.ci_high:,.5g}]':>34}{r.relative_change:>10.2%}"
                   f"{r.variance_reduction:>15.0%}")
     return 0

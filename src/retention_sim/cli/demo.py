@@ -7,12 +7,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .common import add_overrides, positive_int, progress, seed
+from .common import add_overrides, add_overwrite, positive_int, progress, seed
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser("demo", help="the main job: a retailer against three what-ifs, with a report")
     p.add_argument("--out", type=Path, default=Path("results/demo"))
+    add_overwrite(p)
     p.add_argument("--seed", type=seed, default=0)
     p.add_argument("--replications", type=positive_int, default=4)
     p.add_argument("--workers", type=positive_int, default=None)
@@ -30,7 +31,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     reps = args.replications
     with progress(reps * (1 + 3), "demo") as bar:
         payload = run_demo(args.out, seed=args.seed, replications=reps, overrides=args.overrides,
-                           workers=args.workers, progress=bar.update)
+                           workers=args.workers, progress=bar.update, overwrite=args.overwrite)
     table = payload.pop("table")
     if args.json:
         print(json.dumps(payload, indent=2, default=float))

@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
 
-from .common import add_overrides, metrics_table, positive_int, progress, scenario_path, seed
+from .common import (
+    add_overrides,
+    add_overwrite,
+    metrics_table,
+    positive_int,
+    print_warnings,
+    progress,
+    scenario_path,
+    seed,
+)
+
+#: written bytes per customer and per contact of the histories' CSV files (about)
+HISTORY_BYTES = 100
 
 
 def levers_epilog() -> str:
@@ -31,7 +44,9 @@ def register(sub: Any) -> None:
                    help="processes for replications (default: all CPUs)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--out", type=Path, help="write summary.json, periods.csv, customers.parquet"
-                   " (service on: contacts.parquet, problems.parquet)")
+                   " (service on: contacts.parquet, problems.parquet) and manifest.json to "
+                   "this folder, whole or not at all")
+    add_overwrite(p)
     p.add_argument("--effects", type=Path, metavar="FILE", default=None,
                    help="replace the scenario's effects by those of an estimate "
                         "('retention-sim effects ... --out FILE')")
@@ -49,7 +64,10 @@ def register(sub: Any) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from ..experiment import run
+    from ..experiment.capacity import estimate_run
+    from ..kernel.atomic import OutputFolder
     from ..kernel.errors import InputError
+    from ..result import write_history_files
     from ..scenario import load_scenario
 
     scenario = load_scenario(args.scenario, args.overrides)
@@ -60,13 +78,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.histories and not args.out:
         raise InputError("--histories writes files: give --out DIR too.")
     reps = args.replications or 1
-    with progress(reps, scenario.name) as bar:
+    folder = None
+    if args.out:  # checked and locked before anything runs
+        estimate = estimate_run(scenario, reps)
+        size = estimate.output_bytes
+        if args.histories:  # one replication as CSV text
+            size += HISTORY_BYTES * (estimate.customers + estimate.contacts)
+        folder = OutputFolder(args.out, overwrite=args.overwrite, expected_bytes=int(size)).check()
+    with folder or contextlib.nullcontext() as tmp, progress(reps, scenario.name) as bar:
         result = run(scenario, seed=args.seed, replications=reps, workers=args.workers,
                      progress=bar.update, record_purchases=bool(args.histories))
-    if args.out:
-        result.write(args.out)
-        if args.histories:
-            result.write_histories(args.out)
+        if tmp is not None:
+            result.write_files(tmp)
+            if args.histories:
+                write_history_files(tmp, *result.histories())
+    print_warnings(result.warnings)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
     else:

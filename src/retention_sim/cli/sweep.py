@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .common import positive_int, progress
+from .common import add_overwrite, positive_int, progress
 
 
 def register(sub: Any) -> None:
@@ -17,7 +17,9 @@ def register(sub: Any) -> None:
     where.add_argument("--workers", type=positive_int, default=None)
     where.add_argument("--dask", metavar="ADDRESS", default=None,
                        help="run on the Dask scheduler at ADDRESS (e.g. tcp://host:8786)")
-    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True,
+                   help="the sweep's folder; run the same command again to resume")
+    add_overwrite(p, "the folder's finished tasks (start afresh)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_sweep)
 
@@ -28,12 +30,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     bar = progress(0, "sweep")
     with bar:
         table = run_sweep(args.sweep_file, args.out, workers=args.workers, dask=args.dask,
-                          progress=bar.update, on_total=lambda n: setattr(bar, "total", n))
+                          overwrite=args.overwrite, progress=bar.update,
+                          on_total=lambda n: setattr(bar, "total", n))
     summary = json.loads((args.out / "summary.json").read_text())
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
         print(f"{summary['points']} points x {summary['replications']} replications: "
-              f"{summary['computed']} computed, {summary['reused']} reused; "
+              f"{summary['computed']} computed, {summary['reused']} reused"
+              + (f" ({summary['invalid']} invalid task files set aside and recomputed)"
+                 if summary["invalid"] else "") + "; "
               f"results in {args.out / 'results.parquet'} ({len(table):,} rows)")
     return 0

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -34,7 +33,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..kernel.errors import InputError
+from ..kernel.errors import InputError, elide
+from ..kernel.files import check_input_file, utf8_error
 from ..kernel.units import unit_days
 from .parsing import (
     RETURNS,
@@ -94,9 +94,7 @@ def _load(data: PathOrFrame, what: str, required: Sequence[str],
         df, source = data.copy(), None
     else:
         source = str(data)
-        path = Path(data)
-        if not path.is_file():
-            raise InputError(f"no such file; expected a CSV {what} file.", source)
+        path = check_input_file(data, f"a CSV {what} file", empty_ok=True)
         if path.stat().st_size == 0:
             raise InputError(f"the file is empty; a {what} file needs a header line with "
                              f"columns {', '.join(required)} and data rows.", source)
@@ -105,8 +103,10 @@ def _load(data: PathOrFrame, what: str, required: Sequence[str],
         except pd.errors.EmptyDataError:
             raise InputError(f"the file has no header; a {what} file needs columns "
                              f"{', '.join(required)}.", source) from None
-        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise InputError(f"not a readable CSV file ({exc}).", source) from None
+        except UnicodeDecodeError as exc:
+            raise utf8_error(path.read_bytes(), exc, source) from None
+        except pd.errors.ParserError as exc:
+            raise InputError(f"not a readable CSV file ({elide(str(exc), 200)}).", source) from None
     df.columns = [str(c).strip() for c in df.columns]
     names: dict[str, str] = {}
     if columns:

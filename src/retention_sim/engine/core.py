@@ -19,19 +19,21 @@ import numpy as np
 import simpy
 from scipy.stats import poisson
 
-from ..kernel.codes import SBG
+from ..kernel.codes import EXISTING, SBG
 from ..kernel.errors import check_int, check_number, invalid_parameter
 from ..kernel.seeds import Seed, child_seed
 from ..scenario import ScenarioConfig
 from .calendar import Calendar
-from .ledger import build_ledger
+from .existing import existing_base
+from .ledger import build_ledger, partial_period
 from .levers import LeverHost, LeverSet
 from .lifetime import Lifetimes, PeriodSums
 from .population import Population, SegmentTable, identity_keys
 from .rng import Streams
 from .service import ServiceModel
 
-__all__ = ["Engine", "RunOutput", "replication_seed", "simulate"]
+__all__ = ["Engine", "RunOutput", "partial_period", "replication_seed", "simulate"]
+
 
 
 def replication_seed(seed: Seed, replication: int) -> np.random.SeedSequence:
@@ -55,6 +57,8 @@ class RunOutput:
     events: int
     seconds: float
     extra: dict[str, Any] = field(default_factory=dict)
+    #: what the engine noticed and the user should know (one line each; docs/model.md §2.4)
+    warnings: tuple[str, ...] = ()
 
 
 class Engine:
@@ -90,14 +94,29 @@ class Engine:
         check_int(replication, "replication", "Engine", low=0)
         self.scenario = scenario
         self.replication = replication
+        #: one-line warnings collected during the run (see :meth:`warn`)
+        self.warnings: list[str] = []
         self.record_customers = record_customers
         self.streams = Streams(seed)
         self.env = simpy.Environment()
         table = SegmentTable.from_segments(scenario.population.segments)
         expected = scenario.population.initial_customers + 16
-        self.pop = Population(table, capacity=expected)
+        base = scenario.population.initial
+        if base is not None and base.customers is not None:
+            expected = base.customers.rows + 16
+        self.pop = Population(table, capacity=expected,
+                              dropout_scale=scenario.population.dropout_scale)
         self.calendar = Calendar(scenario.horizon_days, slice_days)
         self.n_periods = max(1, int(np.ceil(scenario.horizon_days / scenario.period_days - 1e-9)))
+        fraction = partial_period(scenario)
+        if fraction is not None:
+            periods = scenario.horizon_days / scenario.period_days
+            self.warn(f"horizon_days {scenario.horizon_days:g} is {periods:.4g} "
+                      f"{scenario.period}s: the last period is partial ({fraction:.3g} of a "
+                      f"{scenario.period}), so its churn and retention rates are left out (NaN); "
+                      f"a horizon of {self.n_periods - 1} or {self.n_periods} whole {scenario.period}s "
+                      f"is {(self.n_periods - 1) * scenario.period_days:g} or "
+                      f"{self.n_periods * scenario.period_days:g} days")
         self.sums = PeriodSums(scenario.period_days, self.n_periods)
         self._stamp = np.empty(0, dtype=np.int64)
         self.lifetimes = Lifetimes(self.pop, self.streams, self.calendar, self.sums,
@@ -115,7 +134,12 @@ class Engine:
         # retention levers (docs/model.md §1.4); None when the scenario sets none
         self.levers = LeverSet.build(LeverHost(
             scenario, self.env, self.pop, self.lifetimes, self.streams, self.sums, self.service,
-            self.n_periods, self._add))
+            self.n_periods, self._add, self.warn))
+
+    def warn(self, message: str) -> None:
+        """Record a one-line warning for this run (kept once; ``RunOutput.warnings``)."""
+        if message not in self.warnings:
+            self.warnings.append(message)
 
     def _record_purchase(self, ids: np.ndarray, t: np.ndarray) -> None:
         assert self._purchases is not None
@@ -209,7 +233,12 @@ class Engine:
         wall = time.perf_counter()
         sc = self.scenario
         n0 = sc.population.initial_customers
-        if n0:
+        existing = None
+        if sc.population.initial is not None:  # an existing base (docs/model.md §1.6)
+            existing = existing_base(sc, self.streams)
+            ids = self.pop.add_existing(existing, self.pop.table.renewal_days)
+            self.lifetimes.start_existing(ids)
+        elif n0:
             self._add(np.zeros(n0), 0)
         self.env.process(self._clock())
         self.env.run(until=sc.horizon_days)
@@ -230,7 +259,8 @@ class Engine:
         if customers is not None and self.levers is not None:
             customers.update(self.levers.customer_columns())
         out = RunOutput(sc.name, self.replication, periods, customers, self.pop.table.names,
-                        self.lifetimes.events, time.perf_counter() - wall)
+                        self.lifetimes.events, time.perf_counter() - wall,
+                        warnings=tuple(self.warnings))
         if self.levers is not None:
             out.extra["levers"] = self.levers.touched()
         if contacts is not None:
@@ -243,6 +273,13 @@ class Engine:
             ids, days, number = (np.concatenate(c) for c in zip(*parts, strict=True))
             out.extra["purchases"] = {"customer_id": ids.astype(np.int64), "day": days,
                                       "number": number.astype(np.int32)}
+        if existing is not None:
+            out.extra["existing"] = {"rows": existing.rows, "alive": int(existing.slots.size),
+                                     "mean_p_alive": existing.p_alive}
+            if customers is not None and existing.client_id is not None:
+                client = np.full(self.pop.n, None, dtype=object)
+                client[self.pop.view("source") == EXISTING] = existing.client_id
+                customers["client_id"] = client
         return out
 
     def _customers(self) -> dict[str, np.ndarray]:
@@ -251,7 +288,10 @@ class Engine:
         churned = p.view("churned")
         acquired = p.view("acquired")
         seg = p.view("segment")
-        n_first = (p.table.model[seg] != SBG) & p.table.has_purchases[seg]
+        # non-contractual customers were acquired by a first purchase (not those of an
+        # existing base, acquired before day 0)
+        n_first = ((p.table.model[seg] != SBG) & p.table.has_purchases[seg]
+                   & (p.view("source") != EXISTING))
         return {
             "customer_id": np.arange(p.n),
             "segment": p.view("segment").astype(np.int16),

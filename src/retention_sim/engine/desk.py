@@ -17,6 +17,7 @@ Time is in days; ``*_minutes`` inputs are converted once.
 
 from __future__ import annotations
 
+import datetime as dt
 import heapq
 import math
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from scipy.special import ndtri
 from ..kernel.codes import ABANDONED, OUTREACH, RESOLVED, UNRESOLVED
 from ..scenario import Channel as ChannelSpec
 from .rng import Streams
+from .timetable import Opening, day_zero
 
 __all__ = ["Desk", "ChannelState", "MINUTES"]
 
@@ -56,10 +58,15 @@ class _Draws:
 class ChannelState:
     """Runtime state of one channel: agents on duty, busy agents and the waiting heap."""
 
-    def __init__(self, spec: ChannelSpec, index: int, horizon_days: float) -> None:
+    def __init__(self, spec: ChannelSpec, index: int, horizon_days: float,
+                 opening: Opening | None = None) -> None:
         self.spec = spec
         self.index = index
+        #: opening hours and agents on duty (None: open around the clock)
+        self.opening = opening
         self.capacity = spec.agents if spec.shifts is None else spec.shifts[0]
+        if opening is not None:
+            self.capacity = opening.agents_at(0.0)
         self.roster = spec.agents if spec.shifts is None else max(spec.shifts)
         self.busy = 0
         self.heap: list[tuple[int, float, int]] = []
@@ -87,9 +94,23 @@ class ChannelState:
             self.hires.pop(0)
         return min(1.0, len(self.hires) / max(self.roster, 1))
 
+    def agent_hours_by_period(self, period_days: float, n_periods: int, horizon_days: float
+                              ) -> np.ndarray:
+        """Agent-hours on duty in each reporting period (around the clock: each hour counted
+        in the period in which it starts; with opening hours: exactly)."""
+        if self.opening is not None:
+            edges = np.minimum(np.arange(n_periods + 1) * period_days, horizon_days)
+            return np.diff(self.opening.agent_days(edges)) * 24
+        hourly = self.capacity_hours(horizon_days)
+        hidx = np.minimum((np.arange(hourly.size) / 24 / period_days).astype(np.int64),
+                          n_periods - 1)
+        return np.bincount(hidx, weights=hourly, minlength=n_periods)
+
     def capacity_hours(self, horizon_days: float) -> np.ndarray:
         """Agents on duty in each hour from day 0 to the horizon."""
         hours = int(math.ceil(horizon_days * 24))
+        if self.opening is not None:
+            return np.diff(self.opening.agent_days(np.arange(hours + 1) / 24)) * 24
         if self.spec.shifts is None:
             return np.full(hours, float(self.spec.agents))
         return np.resize(np.asarray(self.spec.shifts, dtype=float), hours)
@@ -111,16 +132,27 @@ class Desk:
     repeat_handle_factor, repeat_resolution_uplift : float
         Personalised support: a repeat contact (attempt > 1) takes this share of the
         handle time and gains this much resolution probability.
+    start_date : date, optional
+        Date of day 0 (places opening hours and closed dates).
+    closed_dates : sequence of date
+        Days every channel stays closed.
     """
 
     def __init__(self, env: simpy.Environment, channels: tuple[ChannelSpec, ...],
                  streams: Streams, horizon_days: float, on_outcome: Outcome | None = None,
-                 repeat_handle_factor: float = 1.0, repeat_resolution_uplift: float = 0.0
+                 repeat_handle_factor: float = 1.0, repeat_resolution_uplift: float = 0.0,
+                 start_date: dt.date | None = None, closed_dates: tuple[dt.date, ...] = ()
                  ) -> None:
         self.env = env
         self.streams = streams
         self.horizon = horizon_days
-        self.channels = [ChannelState(spec, i, horizon_days) for i, spec in enumerate(channels)]
+        self.channels = [ChannelState(spec, i, horizon_days,
+                                      _opening(spec, start_date, closed_dates, horizon_days))
+                         for i, spec in enumerate(channels)]
+        #: contacts that arrive while their channel is closed and hang up (``give_up``)
+        self._give_up: set[int] = set()
+        #: the channels with opening hours
+        self._hours = [ch for ch in self.channels if ch.opening is not None]
         self._cum_share = np.cumsum([c.share for c in channels])
         self._cum_share[-1] = 1.0
         self.on_outcome = on_outcome
@@ -136,9 +168,15 @@ class Desk:
         self.end: list[float] = []
         self.outcome: list[int] = []
         self.priority: list[int] = []
+        self.deadline: list[float] = []  # when a waiting contact hangs up
+        self.after_hours: list[bool] = []  # arrived while its channel was closed
+        self._wait_from: list[float] = []  # see submit
+        self._open_until: list[float] = []
         self.draws = _Draws([], [], [], [], [])
         for ch in self.channels:
-            if ch.spec.shifts is not None:
+            if ch.opening is not None:
+                env.process(self._timetable(ch))
+            elif ch.spec.shifts is not None:
                 env.process(self._shifts(ch))
             if ch.spec.attrition is not None:
                 env.process(self._attrition(ch))
@@ -185,6 +223,22 @@ class Desk:
                 handle[m] *= handle_minutes * MINUTES / ch.mean_handle
         if kind == OUTREACH:  # an outbound call waits for an agent, nobody hangs up
             patience[:] = math.inf
+        closed = np.zeros(n, dtype=bool)
+        deadline = days + patience
+        # waits count from ``wait_from`` (the arrival, or the opening after it) and, while
+        # service starts before ``open_until`` (the end of that opening), are plain differences
+        wait_from, open_until = days, np.full(n, math.inf)
+        if self._hours:
+            days = days.copy()
+            deadline = deadline.copy()
+            wait_from = days.copy()
+            attempts = np.broadcast_to(attempt, (n,))
+            for ch in self._hours:
+                m = np.flatnonzero(route == ch.index)
+                if m.size:
+                    (days[m], deadline[m], closed[m], wait_from[m],
+                     open_until[m]) = self._after_hours(ch, days[m], patience[m], kind,
+                                                        attempts[m], len(self.customer) + m)
         first = len(self.customer)
         self.customer.extend(customers.tolist())
         self.channel.extend(route.tolist())
@@ -195,6 +249,10 @@ class Desk:
         self.start.extend([math.nan] * n)
         self.end.extend([math.nan] * n)
         self.outcome.extend([-1] * n)
+        self.deadline.extend(deadline.tolist())
+        self.after_hours.extend(closed.tolist())
+        self._wait_from.extend(wait_from.tolist())
+        self._open_until.extend(open_until.tolist())
         d = self.draws
         d.patience.extend(patience.tolist())
         d.handle.extend(handle.tolist())
@@ -208,10 +266,41 @@ class Desk:
                              strict=True):
             _at(env, delay, ci, arrive)
 
+    def _after_hours(self, ch: ChannelState, days: np.ndarray, patience: np.ndarray, kind: int,
+                     attempt: np.ndarray, index: np.ndarray
+                     ) -> tuple[np.ndarray, ...]:
+        """Arrival days, hang-up deadlines, the closed-on-arrival mask, when waiting starts
+        and the end of that opening, for contacts routed to a channel with opening hours
+        (docs/model.md §1.3)."""
+        op = ch.opening
+        assert op is not None
+        start, until = op.locate(days)  # the opening holding or following each day
+        closed = days < start
+        if kind != OUTREACH and closed.any():
+            retry = closed & (attempt > 1)  # retries are scheduled into open hours
+            if retry.any():
+                days = np.where(retry, start, days)
+            first = closed & ~retry
+            if ch.spec.after_hours == "callback":
+                patience = np.where(first, np.inf, patience)
+            elif ch.spec.after_hours == "give_up":
+                self._give_up.update(index[first].tolist())
+        wait_from = np.maximum(days, start)
+        deadline = wait_from + patience
+        late = deadline > until  # patience runs past the closing: count open time only
+        if late.any():
+            finite = late & np.isfinite(patience)
+            deadline[finite] = op.clock_time(op.open_time(days[finite]) + patience[finite])
+        return days, deadline, closed, wait_from, until
+
     # -- the queue -------------------------------------------------------------------
     def _arrive(self, ev: simpy.Event) -> None:
         ci = ev.value
         ch = self.channels[self.channel[ci]]
+        if self._give_up and ci in self._give_up:  # closed: the caller hangs up at once
+            self._give_up.discard(ci)
+            self._abandon(ci, self.env.now)
+            return
         if ch.busy < ch.capacity:
             self._serve(ch, ci)
         else:
@@ -251,7 +340,7 @@ class Desk:
         heap = ch.heap
         while heap and ch.busy < ch.capacity:
             _, _, ci = heapq.heappop(heap)
-            deadline = self.arrival[ci] + self.draws.patience[ci]
+            deadline = self.deadline[ci]
             if deadline < now:
                 self._abandon(ci, deadline)
             else:
@@ -273,7 +362,7 @@ class Desk:
             gone = []
             for item in ch.heap:
                 ci = item[2]
-                deadline = self.arrival[ci] + self.draws.patience[ci]
+                deadline = self.deadline[ci]
                 (gone if deadline < now else keep).append((deadline, item))
             if gone:
                 ch.heap = [item for _, item in keep]
@@ -282,6 +371,50 @@ class Desk:
                     self._abandon(item[2], deadline)
 
     # -- agents ------------------------------------------------------------------------
+    def _timetable(self, ch: ChannelState):  # type: ignore[no-untyped-def]
+        """Agents on duty follow the opening hours; at each closing the ``after_hours``
+        rule applies to the contacts still waiting."""
+        op = ch.opening
+        assert op is not None
+        for day, agents in zip(op.step_days[1:].tolist(), op.step_agents[1:].tolist(),
+                               strict=True):
+            if day >= self.horizon:
+                return
+            yield self.env.timeout(day - self.env.now)
+            ch.capacity = int(agents)
+            if agents == 0:
+                self._close(ch)
+            self._pull(ch)
+
+    def _close(self, ch: ChannelState) -> None:
+        """The channel closes: waiting callers hang up (``give_up``) or leave a callback
+        request (``callback``); outbound calls and ``wait`` contacts stay queued."""
+        rule = ch.spec.after_hours
+        if rule == "wait" or not ch.heap:
+            return
+        self.expire()
+        now = self.env.now
+        stay = []
+        for item in ch.heap:
+            ci = item[2]
+            if self.kind[ci] == OUTREACH:
+                stay.append(item)
+            elif rule == "callback":
+                self.deadline[ci] = math.inf
+                stay.append(item)
+            else:
+                self._abandon(ci, now)
+        ch.heap = stay
+        heapq.heapify(ch.heap)
+
+    def wait_days(self, ci: int, end: float) -> float:
+        """Days contact ``ci`` waited until ``end``: open time only on a channel with hours."""
+        if end <= self._open_until[ci]:  # served (or gone) within one opening, or always open
+            return max(0.0, end - self._wait_from[ci])
+        op = self.channels[self.channel[ci]].opening
+        assert op is not None
+        return op.open_time_at(end) - op.open_time_at(self.arrival[ci])
+
     def _shifts(self, ch: ChannelState):  # type: ignore[no-untyped-def]
         shifts = ch.spec.shifts
         assert shifts is not None
@@ -320,15 +453,34 @@ class Desk:
         outcome = np.asarray(self.outcome, dtype=np.int8)
         abandoned = outcome == ABANDONED
         wait_end = np.where(abandoned, end, start)
+        wait = wait_end - arrival
+        channel = np.asarray(self.channel, dtype=np.int16)
+        for ch in self.channels:  # open time only on channels with hours
+            if ch.opening is not None:
+                m = channel == ch.index
+                wait[m] = ch.opening.open_time(wait_end[m]) - ch.opening.open_time(arrival[m])
         return {
             "customer_id": np.asarray(self.customer, dtype=np.int64),
             "channel": np.asarray(self.channel, dtype=np.int16),
             "kind": np.asarray(self.kind, dtype=np.int8),
             "attempt": np.asarray(self.attempt, dtype=np.int16),
             "arrival_day": arrival,
-            "wait_minutes": (wait_end - arrival) / MINUTES,
+            "start_day": start,
+            "wait_minutes": wait / MINUTES,
             "handle_minutes": (end - start) / MINUTES,
             "abandoned": abandoned,
             "handled": ~np.isnan(start),
             "resolved": (outcome == RESOLVED) & ~np.isnan(end),
+            "after_hours": np.asarray(self.after_hours, dtype=bool),
         }
+
+
+def _opening(spec: ChannelSpec, start_date: dt.date | None, closed: tuple[dt.date, ...],
+             horizon_days: float) -> Opening | None:
+    """The channel's opening hours in engine days (None: open around the clock)."""
+    week = spec.weekly()
+    if week is None and not closed:
+        return None
+    if week is None:
+        week = (((0, 1440),),) * 7
+    return Opening(week, day_zero(start_date), closed, horizon_days, spec.agents, spec.shifts)

@@ -8,7 +8,8 @@ Definitions (per reporting period [start, end)):
 * ``acquired``       customers acquired in (start, end];  ``churned`` likewise;
 * ``active_end``     ``active_start + acquired − churned``;
 * ``retention_rate`` share of ``active_start`` still active at ``end``;
-  ``churn_rate`` = 1 − ``retention_rate`` (NaN when nobody was active at the start);
+  ``churn_rate`` = 1 − ``retention_rate`` (NaN when nobody was active at the start, and
+  in a partial last period: see :func:`partial_period`);
 * ``customer_days``  days lived by active customers within the period;
 * ``subscription_revenue`` = price_per_period × customer_days / period length (accrued);
 * ``gross_margin``   = economics.gross_margin × revenue;
@@ -21,16 +22,29 @@ Definitions (per reporting period [start, end)):
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..scenario import ScenarioConfig
 from .lifetime import PeriodSums
 from .population import Population
 
-__all__ = ["build_ledger", "COST_COLUMNS"]
+__all__ = ["build_ledger", "partial_period", "COST_COLUMNS"]
 
 #: cost columns produced by the lifetime model; components may add more ending in "_cost"
 COST_COLUMNS = ("cost_to_serve", "acquisition_cost")
+
+
+def partial_period(scenario: ScenarioConfig) -> float | None:
+    """The share of a period covered by the last period when the horizon is not a whole
+    number of periods (None when it is).  Such a period's churn and retention rates are
+    left out (NaN): they would be rates over a shorter time (docs/model.md §1.5)."""
+    periods = scenario.horizon_days / scenario.period_days
+    whole = round(periods)
+    if whole >= 1 and abs(periods - whole) <= 1e-9 * periods:
+        return None
+    return periods - math.floor(periods)
 
 
 def _count_le(sorted_values: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -73,6 +87,8 @@ def build_ledger(scenario: ScenarioConfig, pop: Population, sums: PeriodSums,
     survivors = _survivors(acquired, churned, starts, ends)
     with np.errstate(invalid="ignore", divide="ignore"):
         retention = np.where(active_start > 0, survivors / np.maximum(active_start, 1), np.nan)
+    if partial_period(scenario) is not None:
+        retention[-1] = np.nan  # a rate over part of a period is not a rate per period
 
     end_day = np.minimum(churned, horizon)
     seg = pop.view("segment")

@@ -38,6 +38,8 @@ class LeverHost:
     service: ServiceModel | None
     n_periods: int
     add_customers: Callable[..., np.ndarray]
+    #: ``warn(message)``: a one-line warning for the run's output (docs/model.md §2.4)
+    warn: Callable[[str], None]
     _fx_ids: list[np.ndarray] = field(default_factory=list)
     _fx_days: list[np.ndarray] = field(default_factory=list)
     _fx_beta: list[np.ndarray] = field(default_factory=list)

@@ -146,6 +146,26 @@ class Lifetimes:
             listener(ids, t)
         self.schedule(ids)
 
+    def start_existing(self, ids: np.ndarray) -> None:
+        """Customers of an existing base start at day 0 (docs/model.md §1.6).
+
+        They were acquired before day 0, so no first purchase is recorded; purchases and
+        a pareto death follow from day 0 (memoryless given their traits), and sBG renewals
+        continue on each customer's own schedule (``next_renewal`` set on creation).
+        """
+        p = self.pop
+        t = np.zeros(ids.size)
+        p.phase[ids] = ACTIVE
+        p.eta_day[ids] = t
+        p.next_purchase[ids] = self._gap(ids, t, 0)
+        par = p.table.model[p.segment[ids]] == PARETO
+        if par.any():
+            pid = ids[par]
+            p.death[pid] = self.streams.exponential("lifetime", p.key[pid], 0) / p.drop[pid]
+        for listener in self.start_listeners:
+            listener(ids, t)
+        self.schedule(ids)
+
     def _record_purchases(self, ids: np.ndarray, t: np.ndarray) -> None:
         p = self.pop
         nu = p.nu[ids]

@@ -7,14 +7,18 @@ No Python object per customer: a customer is an index into the arrays of
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..kernel.codes import BG, NO_PRIORITY, PARETO, PENDING, SBG
+from ..kernel.codes import BG, EXISTING, NO_PRIORITY, PARETO, PENDING, SBG
 from ..kernel.state import CustomerState
 from ..kernel.units import UNIT_DAYS
 from ..scenario import BGDropout, ParetoDropout, SBGDropout, Segment
 from .rng import Streams
+
+if TYPE_CHECKING:
+    from .existing import ExistingBase
 
 __all__ = ["identity_keys", "Population", "SegmentTable"]
 
@@ -82,6 +86,8 @@ class Population:
     rate_mult : float64     purchase-rate multiplier (the stamp card's goal gradient); 1
                             without levers
     priority : int8         support-priority override (lower first; levers.tiers); 127 = none
+    past_spend_rate : float64   existing customers: spend per day before day 0 (purchases;
+                            docs/model.md §1.6); 0 for others
 
     Components keep their own per-customer arrays in a registered
     :class:`~retention_sim.kernel.state.CustomerState` (:meth:`register`).
@@ -91,13 +97,16 @@ class Population:
 
     _FLOAT = ("acquired", "churned", "lam", "drop", "nu", "next_purchase", "next_renewal",
               "death", "next_service", "next_event", "revenue", "eta", "eta_day", "hazard_used",
-              "service_share", "eta_hold", "rate_mult")
+              "service_share", "eta_hold", "rate_mult", "past_spend_rate")
     _INT = ("n_purchases", "n_renewals", "n_service", "n_problems", "n_contacts")
     _INIT = {"churned": np.inf, "next_purchase": np.inf, "next_renewal": np.inf,
              "death": np.inf, "next_service": np.inf, "next_event": np.inf, "rate_mult": 1.0}
 
-    def __init__(self, table: SegmentTable, capacity: int = 1024) -> None:
+    def __init__(self, table: SegmentTable, capacity: int = 1024, dropout_scale: float = 1.0
+                 ) -> None:
         self.table = table
+        #: k of ``population.dropout_scale``: θ' = 1 − (1 − θ)^k, μ' = k·μ for new customers
+        self.dropout_scale = dropout_scale
         self.n = 0
         self.capacity = 0
         #: per-customer state of components (levers, the service model), grown with the arrays
@@ -165,6 +174,35 @@ class Population:
             self._draw_traits(spec, sel, streams)
         return ids
 
+    def add_existing(self, base: ExistingBase, renewal_days: np.ndarray) -> np.ndarray:
+        """Create the customers of an existing base (docs/model.md §1.6); return their ids.
+
+        Their identity is (``existing``, 0, slot); they were acquired ``tenure_days`` before
+        day 0 (a negative ``acquired`` day) with the traits drawn in ``base``; an sBG
+        customer's next renewal continues their own schedule.  They start at day 0
+        (:meth:`Lifetimes.start_existing`).
+        """
+        k = base.slots.size
+        if self.n + k > self.capacity:
+            self._alloc(max(2 * self.capacity, self.n + k))
+        ids = np.arange(self.n, self.n + k)
+        self.n += k
+        self.key[ids] = identity_keys(EXISTING, 0, base.slots)
+        self.segment[ids] = base.segment
+        self.source[ids] = EXISTING
+        self.phase[ids] = PENDING
+        self.acquired[ids] = -base.tenure_days
+        self.lam[ids] = base.lam
+        self.drop[ids] = base.drop
+        self.nu[ids] = base.nu
+        self.n_renewals[ids] = base.renewals
+        self.past_spend_rate[ids] = base.past_spend_rate
+        R = renewal_days[base.segment]
+        with np.errstate(invalid="ignore"):
+            self.next_renewal[ids] = np.where(np.isfinite(R),
+                                              -base.tenure_days + (base.renewals + 1) * R, np.inf)
+        return ids
+
     def _draw_traits(self, spec: Segment, sel: np.ndarray, streams: Streams) -> None:
         if sel.size == 0:
             return
@@ -182,12 +220,16 @@ class Population:
             rate_per_day = spec.purchases.alpha * UNIT_DAYS[spec.purchases.unit]
             self.lam[sel] = gamma("trait.lambda", spec.purchases.r) / rate_per_day
         d = spec.dropout
+        k = self.dropout_scale
         if isinstance(d, SBGDropout):
             self.drop[sel] = beta(d.alpha, d.beta)
         elif isinstance(d, BGDropout):
             self.drop[sel] = beta(d.a, d.b)
         elif isinstance(d, ParetoDropout):
             self.drop[sel] = gamma("trait.mu", d.s) / (d.beta * UNIT_DAYS[d.unit])
+        if k != 1.0:  # the dropout scale (docs/model.md §1.6)
+            self.drop[sel] = (k * self.drop[sel] if isinstance(d, ParetoDropout)
+                              else -np.expm1(k * np.log1p(-self.drop[sel])))
         if spec.spend is not None:
             self.nu[sel] = gamma("trait.nu", spec.spend.q) / spec.spend.gamma
 

@@ -12,7 +12,8 @@ The component between customers (:mod:`.lifetime`) and the desk (:mod:`.desk`):
 * routine questions arrive at ``routine_contacts_per_period`` per active customer;
 * each contact ends resolved (at the first attempt or after retries), or unresolved or
   abandoned — tried again with ``retry_probability`` up to ``max_attempts`` — and adds
-  its effect (docs/model.md §1.2) plus ``wait_per_hour`` × hours waited — or, on a channel
+  its effect (docs/model.md §1.2; routine questions have their own: ``routine_answered``,
+  ``routine_abandoned``, ``routine_wait_per_hour``) plus ``wait_per_hour`` × hours waited — or, on a channel
   with ``promised_minutes``, ``wait_per_hour`` × hours beyond the promise plus
   ``promise_beaten_per_hour`` × hours by which it was beaten (expectation
   disconfirmation: Oliver 1980, J. Marketing Research 17(4); the asymmetry follows loss
@@ -43,6 +44,7 @@ from .lifetime import Lifetimes, PeriodSums
 from .population import Population
 from .problems import ProblemLog
 from .rng import Streams
+from .timetable import Profile, day_zero
 
 __all__ = ["ServiceModel", "SilentMemory"]
 
@@ -79,7 +81,13 @@ class ServiceModel:
                          on_outcome=self._outcome,
                          repeat_handle_factor=svc.repeat_handle_factor if svc.personalised_support else 1.0,
                          repeat_resolution_uplift=svc.repeat_resolution_uplift
-                         if svc.personalised_support else 0.0)
+                         if svc.personalised_support else 0.0,
+                         start_date=scenario.start_date, closed_dates=svc.closed_dates)
+        #: when questions and subscription problems arrive (None: evenly around the clock)
+        self.profile: Profile | None = None
+        if svc.arrival_profile is not None and not svc.arrival_profile.is_flat():
+            self.profile = Profile(*svc.arrival_profile.normalised(),
+                                   day_zero(scenario.start_date), scenario.horizon_days)
         table = pop.table
         period = scenario.period_days
         # per-segment rates of the service clock (per day)
@@ -175,7 +183,10 @@ class ServiceModel:
         k = self.pop.n_service[ids]
         with np.errstate(divide="ignore"):
             gap = self.streams.exponential("service_clock", self.pop.key[ids], k) / rate
-            self.pop.next_service[ids] = t + gap
+            if self.profile is None:
+                self.pop.next_service[ids] = t + gap
+            else:  # Poisson in operational time, mapped through the profile (NHPP)
+                self.pop.next_service[ids] = self.profile.advance(t, gap)
 
     def _clock_events(self, ids: np.ndarray, t: np.ndarray) -> None:
         """A subscription problem or a routine question, by the rates' shares."""
@@ -279,28 +290,32 @@ class ServiceModel:
             if self.outreach_outcome is not None:
                 self.outreach_outcome(ci, day, code)
             return
-        wait_hours = ((day if code == ABANDONED else desk.start[ci]) - desk.arrival[ci]) * 24
+        wait_hours = desk.wait_days(ci, day if code == ABANDONED else desk.start[ci]) * 24
+        fx = self.fx
+        per_hour = fx.wait_per_hour if kind == COMPLAINT else fx.routine_wait_per_hour
         promise = self._promise_hours[desk.channel[ci]]
         if promise == promise:  # a promised response time: disconfirmation
             gap = wait_hours - promise
-            beta = (self.fx.wait_per_hour * gap if gap > 0
-                    else self.fx.promise_beaten_per_hour * -gap)
+            beta = per_hour * gap if gap > 0 else fx.promise_beaten_per_hour * -gap
         else:
-            beta = self.fx.wait_per_hour * wait_hours
+            beta = per_hour * wait_hours
         attempt = desk.attempt[ci]
         for listener in self.outcome_listeners:
             listener(cid, day, kind, code)
         if code == RESOLVED:
             if kind == COMPLAINT:
-                beta += self.fx.resolved_first_contact if attempt == 1 else self.fx.resolved_after_retries
+                beta += fx.resolved_first_contact if attempt == 1 else fx.resolved_after_retries
                 self.satisfied += 1
+            else:
+                beta += fx.routine_answered
         elif (attempt < self.svc.max_attempts
               and desk.draws.retry[ci] < self.svc.retry_probability):
             self._retries.append((cid, day + self.svc.retry_delay_hours / 24, kind, attempt + 1))
+        elif kind == COMPLAINT:
+            beta += fx.unresolved
+            self.unhappy += 1
         else:
-            beta += self.fx.unresolved
-            if kind == COMPLAINT:
-                self.unhappy += 1
+            beta += fx.routine_abandoned
         if beta:
             self._fx_ids.append(cid)
             self._fx_days.append(day)
@@ -374,7 +389,13 @@ class ServiceModel:
 
     # -- results -----------------------------------------------------------------------------
     def period_columns(self, scenario: ScenarioConfig, n_periods: int) -> dict[str, np.ndarray]:
-        """Service metrics and costs per reporting period."""
+        """Service metrics and costs per reporting period, for the desk and per channel.
+
+        Desk-wide columns first (``contacts``, ``asa_seconds``, ...), then per channel
+        ``<channel>.contacts``, ``.answered``, ``.abandoned``, ``.asa_seconds``,
+        ``.service_level``, ``.abandonment_rate``, ``.occupancy`` (of the agent time on duty)
+        and ``.agent_hours`` (agent-hours on duty) (docs/model.md §1.5).
+        """
         t = self.desk.table()
         P = scenario.period_days
         idx = np.minimum((t["arrival_day"] / P).astype(np.int64), n_periods - 1)
@@ -384,37 +405,47 @@ class ServiceModel:
             return np.bincount(idx[mask], weights=w, minlength=n_periods).astype(float)
 
         inbound = t["kind"] != OUTREACH  # outreach calls load the agents, not these metrics
-        contacts = count(inbound)
-        answered = t["handled"] & inbound
-        abandoned = t["abandoned"] & inbound
-        within = answered & (t["wait_minutes"] * 60 <= self.svc.target_seconds)
+
+        def metrics(sel: np.ndarray) -> dict[str, np.ndarray]:
+            contacts = count(sel)
+            answered = t["handled"] & sel
+            abandoned = t["abandoned"] & sel
+            within = answered & (t["wait_minutes"] * 60 <= self.svc.target_seconds)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return {
+                    "contacts": contacts,
+                    "answered": count(answered),
+                    "abandoned": count(abandoned),
+                    "asa_seconds": count(answered, t["wait_minutes"] * 60) / count(answered),
+                    "service_level": count(within) / contacts,
+                    "abandonment_rate": count(abandoned) / contacts,
+                }
+
+        out = metrics(inbound)
         first = (t["attempt"] == 1) & inbound
         with np.errstate(invalid="ignore", divide="ignore"):
-            asa = count(answered, t["wait_minutes"] * 60) / count(answered)
-            out = {
-                "contacts": contacts,
-                "answered": count(answered),
-                "abandoned": count(abandoned),
-                "asa_seconds": asa,
-                "service_level": count(within) / contacts,
-                "abandonment_rate": count(abandoned) / contacts,
-                "first_contact_resolution": count(first & t["resolved"]) / count(first & answered),
-            }
+            out["first_contact_resolution"] = (count(first & t["resolved"])
+                                               / count(first & t["handled"]))
         busy = np.zeros(n_periods)
         capacity = np.zeros(n_periods)
         agent_cost = np.zeros(n_periods)
         hire_cost = np.zeros(n_periods)
+        channels: dict[str, np.ndarray] = {}
         for ch in self.desk.channels:
-            hourly = ch.capacity_hours(scenario.horizon_days)
-            hidx = np.minimum((np.arange(hourly.size) / 24 / P).astype(np.int64), n_periods - 1)
-            cap = np.bincount(hidx, weights=hourly, minlength=n_periods)
+            cap = ch.agent_hours_by_period(P, n_periods, scenario.horizon_days)
             capacity += cap / 24
             agent_cost += cap * ch.spec.cost_per_hour
             didx = np.minimum((np.arange(len(ch.busy_by_day)) / P).astype(np.int64), n_periods - 1)
-            busy += np.bincount(didx, weights=np.asarray(ch.busy_by_day), minlength=n_periods)
+            ch_busy = np.bincount(didx, weights=np.asarray(ch.busy_by_day), minlength=n_periods)
+            busy += ch_busy
             if ch.spec.attrition is not None:
                 for day, hired in ch.hire_log:
                     hire_cost[min(int(day / P), n_periods - 1)] += hired * ch.spec.attrition.hire_cost
+            own = metrics(inbound & (t["channel"] == ch.index))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                own["occupancy"] = ch_busy / (cap / 24)
+            own["agent_hours"] = cap
+            channels.update({f"{ch.spec.name}.{k}": v for k, v in own.items()})
         with np.errstate(invalid="ignore", divide="ignore"):
             out["occupancy"] = busy / capacity
         for name in ("problems", "silent_problems", "complaints", "routine_contacts"):
@@ -423,4 +454,5 @@ class ServiceModel:
         out["agent_cost"] = agent_cost
         if any(ch.spec.attrition is not None for ch in self.desk.channels):
             out["hiring_cost"] = hire_cost
+        out.update(channels)
         return out

@@ -21,6 +21,7 @@ from ..kernel.errors import InputError, check_choices, check_int, check_number, 
 from ..kernel.seeds import as_seed_sequence
 from ..result import summarise
 from ..scenario import ScenarioConfig, scenario_from_dict
+from .capacity import check_capacity
 
 __all__ = ["MAX_REPLICATIONS", "check_scenario", "check_run", "check_metrics", "metric_names"]
 
@@ -39,8 +40,11 @@ def check_scenario(scenario: object, name: str, owner: str) -> ScenarioConfig:
 def check_run(owner: str, *, seed: Any = 0, replications: object = 1, min_replications: int = 1,
               workers: object = None, executor: object = None, level: object = 0.95,
               warmup_periods: object = 0, slice_days: object = 1.0,
-              scenarios: Sequence[ScenarioConfig] = ()) -> None:
-    """The arguments most experiment functions share (see the module docstring)."""
+              scenarios: Sequence[ScenarioConfig] = (), keep_outputs: bool = False,
+              record_customers: bool = False) -> None:
+    """The arguments most experiment functions share (see the module docstring), then
+    whether this machine can hold the job (:func:`~.capacity.check_capacity`; the
+    job keeps every replication's tables when ``keep_outputs``)."""
     try:
         as_seed_sequence(seed)
     except InputError:
@@ -60,6 +64,10 @@ def check_run(owner: str, *, seed: Any = 0, replications: object = 1, min_replic
             raise invalid_parameter("warmup_periods", owner,
                                     f"an int in [0, {periods - 1}] for scenario {sc.name!r}, "
                                     f"which has {periods} periods", warm)
+    if scenarios:
+        check_capacity(scenarios, int(replications), workers=workers,  # type: ignore[arg-type]
+                       owner=owner, keep_outputs=keep_outputs,
+                       record_customers=record_customers, external=executor is not None)
 
 
 def n_periods(scenario: ScenarioConfig) -> int:
@@ -73,6 +81,7 @@ def _metric_names(blob: str) -> tuple[str, ...]:
     period_days = ScenarioConfig.model_validate(data).period_days
     data["horizon_days"] = min(float(data["horizon_days"]), period_days)
     data["population"]["initial_customers"] = 0
+    data["population"].pop("initial", None)  # an existing base adds no metric
     data["population"]["acquisition"] = {"paid_per_period": 0, "organic_per_period": 0}
     out = simulate(scenario_from_dict(data), 0, record_customers=False)
     return tuple(summarise(out.periods))

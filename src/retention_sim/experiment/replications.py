@@ -82,7 +82,8 @@ def run(scenario: ScenarioConfig, *, seed: Seed = 0, replications: int = 1,
     """
     check_scenario(scenario, "scenario", "run")
     check_run("run", seed=seed, replications=replications, workers=workers, executor=executor,
-              warmup_periods=warmup_periods, slice_days=slice_days, scenarios=[scenario])
+              warmup_periods=warmup_periods, slice_days=slice_days, scenarios=[scenario],
+              keep_outputs=True, record_customers=record_customers)
     check_int(first_replication, "first_replication", "run", low=0)
     options = {"slice_days": slice_days, "record_customers": record_customers,
                "record_purchases": bool(record_purchases)}

@@ -49,7 +49,8 @@ from ..data.subscriptions import (
     subscription_durations,
     subscription_survivors,
 )
-from ..kernel.errors import InputError
+from ..kernel.errors import InputError, elide
+from ..kernel.files import check_input_file, utf8_error
 from .base import ParametricFitter
 from .bgbb import BGBB
 from .bgnbd import BGNBD
@@ -198,15 +199,15 @@ def fit_file(model: str, path: str | os.PathLike[str], *, time_unit: str | None 
     if cohort is not None and model != "sbg":
         raise InputError(f"cohort= (--cohort) applies to sbg only, not to {model}.")
     source = str(path)
-    file = Path(path)
-    if not file.is_file():
-        raise InputError("no such file.", source)
+    file = check_input_file(path, "a CSV data file", empty_ok=True)
     if file.stat().st_size == 0:
         raise InputError("the file is empty; expected a CSV file with a header line.", source)
     try:
         header = pd.read_csv(file, nrows=0)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(f"not a readable CSV file ({exc}).", source) from None
+    except UnicodeDecodeError as exc:
+        raise utf8_error(file.read_bytes(), exc, source) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(f"not a readable CSV file ({elide(str(exc), 200)}).", source) from None
     options = {k: v for k, v in read_options.items() if v is not None}
     try:
         fmt = detect_format(header, options.get("columns"))

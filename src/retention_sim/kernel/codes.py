@@ -6,8 +6,8 @@ Codes are stored in the per-customer and per-contact numpy arrays (docs/model.md
 from __future__ import annotations
 
 __all__ = ["SBG", "BG", "PARETO", "DROPOUT_MODELS", "PENDING", "ACTIVE", "CHURNED", "SOURCES",
-           "INITIAL", "PAID", "ORGANIC", "WORD_OF_MOUTH", "REFERRAL", "ROUTINE", "COMPLAINT",
-           "OUTREACH", "KINDS", "ABANDONED", "UNRESOLVED", "RESOLVED", "NO_PRIORITY",
+           "INITIAL", "PAID", "ORGANIC", "WORD_OF_MOUTH", "REFERRAL", "EXISTING", "ROUTINE",
+           "COMPLAINT", "OUTREACH", "KINDS", "ABANDONED", "UNRESOLVED", "RESOLVED", "NO_PRIORITY",
            "HISTORY_KINDS", "HISTORY_OUTCOMES"]
 
 #: dropout mechanisms (docs/model.md §1.1)
@@ -16,8 +16,8 @@ DROPOUT_MODELS = ("sbg", "bg", "pareto")
 #: phase of a customer
 PENDING, ACTIVE, CHURNED = 0, 1, 2
 #: where a customer came from
-SOURCES = ("initial", "paid", "organic", "word_of_mouth", "referral")
-INITIAL, PAID, ORGANIC, WORD_OF_MOUTH, REFERRAL = range(len(SOURCES))
+SOURCES = ("initial", "paid", "organic", "word_of_mouth", "referral", "existing")
+INITIAL, PAID, ORGANIC, WORD_OF_MOUTH, REFERRAL, EXISTING = range(len(SOURCES))
 #: kinds of desk contact (docs/model.md §1.3)
 ROUTINE, COMPLAINT, OUTREACH = 0, 1, 2
 KINDS = ("routine", "complaint", "outreach")

@@ -11,9 +11,11 @@ Members' contacts get the level's ``support_priority`` (``Population.priority``)
 member costs ``perks_cost_per_period`` in the period (``tier_perks_cost``).
 
 Spend is kept per customer in a ring of ``window_periods + 1`` per-period sums (memory:
-8 · (window + 1) bytes per customer).  Evaluation happens at the start of the time slice
-in which the period starts; purchases of that slice before the period's first day count
-at the next evaluation.
+8 · (window + 1) bytes per customer).  Customers of an existing base bring the spend of
+the window before day 0 (subscription price, and their past purchase spend per day), and
+are placed in their tier at the start of period 0 (docs/model.md §1.6).  Evaluation
+happens at the start of the time slice in which the period starts; purchases of that
+slice before the period's first day count at the next evaluation.
 """
 
 from __future__ import annotations
@@ -120,6 +122,41 @@ class TiersLever(Lever):
         self.count_columns = ("tier_members", *(f"tier_{lv.name}_members" for lv in levels))
         self.price = host.pop.table.price_per_period
         host.lifetimes.purchase_listeners.append(self._purchases)
+        host.lifetimes.start_listeners.append(self._start)
+        #: whether some customers brought spend from before day 0 (an existing base)
+        self._history = False
+        self._warn_unreachable(host)
+
+    def _start(self, ids: np.ndarray, t: np.ndarray) -> None:
+        """Customers of an existing base (acquired before day 0) bring their spend over the
+        window before day 0: subscription price and their past purchase spend per day."""
+        pop = self.host.pop
+        old = pop.acquired[ids] < t
+        if not old.any():
+            return
+        ids = ids[old]
+        self._history = True
+        P = self.host.period_days
+        rate = self.price[pop.segment[ids]] / P + pop.past_spend_rate[ids]
+        for j in range(-self.cfg.window_periods, 0):
+            days = np.clip(np.minimum(0.0, (j + 1) * P) - np.maximum(j * P, pop.acquired[ids]),
+                           0.0, P)
+            self.state.spend[ids, j % self.slots] += rate * days
+
+    def _warn_unreachable(self, host: Host) -> None:
+        """Warn about levels no customer can reach: without purchase spend, the most anyone
+        spends over the window is the highest subscription price × ``window_periods``."""
+        segments = host.scenario.population.segments
+        if any(s.purchases is not None and s.spend is not None for s in segments):
+            return  # purchase spend has no upper bound
+        window = self.cfg.window_periods
+        most = max(s.price_per_period for s in segments) * window
+        for level in self.cfg.levels:
+            if level.min_spend > most * (1 + 1e-12):
+                host.warn(f"levers.tiers level {level.name!r} needs min_spend {level.min_spend:g} "
+                          f"over {window} periods, but the most a customer can spend in that "
+                          f"window is {most:g} (the highest price_per_period × {window}): "
+                          "nobody can reach it")
 
     def make_state(self) -> TierState:
         state = TierState()
@@ -132,15 +169,15 @@ class TiersLever(Lever):
         self.state.spend[ids, slot] += host.lifetimes.last_amount
 
     def period_start(self, period: int, now: float) -> None:
-        if period == 0:
+        if period == 0 and not self._history:  # nobody has spent anything yet
             return
         host, pop, st = self.host, self.host.pop, self.state
         P = host.period_days
         spend_ring = st.spend
         active = host.active()
         price = self.price[pop.segment[active]]
-        if price.any():  # subscription price accrued in the period just ended
-            days = np.clip(now - np.maximum((period - 1) * P, pop.acquired[active]), 0.0, P)
+        if period > 0 and price.any():  # subscription price accrued in the period just ended
+            days = np.clip(period * P - np.maximum((period - 1) * P, pop.acquired[active]), 0.0, P)
             spend_ring[active, (period - 1) % self.slots] += price * days / P
         current = period % self.slots  # holds the period that just left the window
         spend = spend_ring[active].sum(axis=1) - spend_ring[active, current]

@@ -19,8 +19,9 @@ import simpy
 
 from ..engine.desk import MINUTES, Desk
 from ..engine.rng import Streams
+from ..kernel.capacity import check_memory
 from ..kernel.codes import ROUTINE
-from ..kernel.errors import InputError
+from ..kernel.errors import InputError, check_int, check_number
 from ..kernel.seeds import child_seed
 from ..kernel.stats import t_interval
 from ..scenario import Channel
@@ -28,6 +29,9 @@ from ..scenario import Channel
 __all__ = ["simulate_queue", "QUEUE_METRICS"]
 
 QUEUE_METRICS = ("p_wait", "asa_seconds", "service_level", "p_abandon", "occupancy")
+#: most contacts one replication may simulate, and the peak bytes each holds
+MAX_CONTACTS = 5e7
+BYTES_PER_CONTACT = 450
 
 
 def _one(arrivals_per_hour: float, handle_minutes: float, agents: int,
@@ -78,14 +82,22 @@ def simulate_queue(arrivals_per_hour: float, handle_minutes: float, agents: int,
     replications : int
         Independent replications; intervals are Student-t over them.
     """
-    for name, value in (("arrivals_per_hour", arrivals_per_hour),
-                        ("handle_minutes", handle_minutes), ("hours", hours)):
-        if not value > 0:
-            raise InputError(f"{name} must be > 0. Got {value!r}.")
-    if agents < 1:
-        raise InputError(f"agents must be an int >= 1. Got {agents!r}.")
-    if patience_minutes is not None and not patience_minutes > 0:
-        raise InputError(f"patience_minutes must be > 0. Got {patience_minutes!r}.")
+    owner = "simulate_queue"
+    for name, value, high in (("arrivals_per_hour", arrivals_per_hour, 1e6),
+                              ("handle_minutes", handle_minutes, 1e6), ("hours", hours, 1e6)):
+        check_number(value, name, owner, low=0, low_open=True, high=high)
+    check_int(agents, "agents", owner, low=1, high=100_000)
+    check_int(replications, "replications", owner, low=1, high=10_000)
+    check_number(target_seconds, "target_seconds", owner, low=0, high=1e6)
+    if patience_minutes is not None:
+        check_number(patience_minutes, "patience_minutes", owner, low=0, low_open=True, high=1e6)
+    expected = arrivals_per_hour * hours
+    if expected > MAX_CONTACTS:
+        raise InputError(f"{arrivals_per_hour:g} contacts/h for {hours:g} hours is {expected:.3g} "
+                         f"contacts per replication; at most {MAX_CONTACTS:.0e} are allowed "
+                         "(fewer --hours: the metrics settle long before)")
+    check_memory(expected * BYTES_PER_CONTACT, "queue simulation",
+                 f"{expected:.3g} contacts per replication", "use fewer --hours")
     warm = 0.05 * hours if warmup_hours is None else warmup_hours
     if not 0 <= warm < hours:
         raise InputError(f"warmup_hours must be in [0, hours). Got {warm!r}.")

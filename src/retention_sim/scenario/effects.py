@@ -34,6 +34,12 @@ class Effects(Section):
     resolved_after_retries: Effect = default("resolved_after_retries")
     unresolved: Effect = default("unresolved")
     wait_per_hour: Effect = default("wait_per_hour")
+    #: routine questions have their own effects (not those of problem contacts): a question
+    #: answered (resolved), one left unanswered at its last attempt (abandoned or not
+    #: resolved), and per hour waited for each attempt (docs/model.md §1.3)
+    routine_answered: Effect = default("routine_answered")
+    routine_abandoned: Effect = default("routine_abandoned")
+    routine_wait_per_hour: Effect = default("routine_wait_per_hour")
     #: per hour by which a channel's promised response time was beaten (negative: fewer
     #: leave).  With ``promised_minutes`` the wait effect is ``wait_per_hour`` × the excess
     #: over the promise + this × the time by which it was beaten; the default, 0.4 times

@@ -8,6 +8,7 @@ reference is docs/model.md §3.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from pydantic import Field, create_model, model_validator
@@ -48,6 +49,9 @@ class ScenarioConfig(Section):
     description: str = ""
     horizon_days: Annotated[float, Field(gt=0, le=36_525)]
     period: PeriodName = "month"
+    #: the date of day 0 (its weekday and month place opening hours, closed dates and
+    #: arrival profiles; customers' start dates are counted back from it)
+    start_date: dt.date | None = None
     population: Population
     economics: Economics = Economics()
     service: Service = Service()
@@ -61,6 +65,21 @@ class ScenarioConfig(Section):
         if unknown:
             raise ValueError(f"service.priority_segments names unknown segment(s) "
                              f"{', '.join(map(repr, unknown))}; segments are {', '.join(sorted(names))}")
+        return self
+
+    @model_validator(mode="after")
+    def _dates(self) -> ScenarioConfig:
+        need = self.service.needs_dates()
+        if need is not None and self.start_date is None:
+            raise ValueError(f"service: {need} need the date of day 0 to place weekdays and "
+                             "months; set start_date: YYYY-MM-DD at the top level")
+        return self
+
+    @model_validator(mode="after")
+    def _customer_dates(self) -> ScenarioConfig:
+        base = self.population.initial
+        if base is not None and base.customers is not None:
+            base.customers.tenure(self.start_date, base.time_unit_days)  # start dates by day 0
         return self
 
     @model_validator(mode="after")

@@ -3,14 +3,16 @@ mouth (docs/model.md §1.3)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
 from ..kernel.evidence import default
 from ..kernel.model import NonNegative, Positive, Probability, Section
+from .calendar import DAYS, ArrivalProfile, Hours, Weekly, weekly_hours
 
-__all__ = ["Attrition", "Channel", "WordOfMouth", "Service"]
+__all__ = ["Attrition", "Channel", "WordOfMouth", "Service", "ArrivalProfile"]
 
 
 class Attrition(Section):
@@ -41,6 +43,15 @@ class Channel(Section):
     up, as for email).  ``promised_minutes`` is the response time the channel announces;
     with it the wait effect follows the disconfirmation of the promise (actual − promised,
     see :class:`Effects`); without it the whole wait counts.
+
+    ``hours`` are the opening hours by weekday (absent: open around the clock; see
+    :mod:`.calendar` for the syntax); ``agents`` or ``shifts`` say how many agents are on
+    duty while the channel is open, and agents are paid only then.  ``after_hours`` says
+    what happens to a contact arriving while the channel is closed: ``wait`` (it queues
+    for the opening; chat, email), ``callback`` (a caller's callback request, served from
+    the opening, never hangs up) or ``give_up`` (the caller hangs up at once; callers
+    still waiting at closing hang up too).  Waits and patience count open time only;
+    retries due while closed are moved to the opening (docs/model.md §1.3).
     """
 
     name: Annotated[str, Field(min_length=1)]
@@ -56,12 +67,38 @@ class Channel(Section):
     cost_per_hour: NonNegative = 0.0
     attrition: Attrition | None = None
     promised_minutes: NonNegative | None = None
+    hours: Hours | None = None
+    after_hours: Literal["wait", "callback", "give_up"] = "wait"
 
     @model_validator(mode="after")
     def _staffed(self) -> Channel:
         if self.shifts is not None and max(self.shifts) == 0:
             raise ValueError(f"channel {self.name!r}: shifts has no agent in any hour")
+        if self.hours is not None:
+            try:
+                week = weekly_hours(self.hours)
+            except ValueError as exc:
+                raise ValueError(f"channel {self.name!r}: {exc}") from None
+            if not any(week):
+                raise ValueError(f"channel {self.name!r}: hours never open the channel")
+            if self.shifts is not None:
+                for d, intervals in enumerate(week):
+                    for start, end in intervals:
+                        for hour in range(start // 60, (end - 1) // 60 + 1):
+                            if self.shifts[hour] == 0:
+                                raise ValueError(
+                                    f"channel {self.name!r} is open on {DAYS[d]} at "
+                                    f"{hour:02d}:00 but shifts has 0 agents in that hour; "
+                                    "close it then or staff it")
         return self
+
+    def weekly(self) -> Weekly | None:
+        """The opening hours per weekday (minutes after midnight), or None when the channel
+        is open around the clock (no ``hours``, or hours covering every minute)."""
+        if self.hours is None:
+            return None
+        week = weekly_hours(self.hours)
+        return None if all(day == ((0, 1440),) for day in week) else week
 
 
 class WordOfMouth(Section):
@@ -108,6 +145,11 @@ class Service(Section):
     target_seconds: Annotated[float, Field(ge=0)] = 20.0
     channels: tuple[Channel, ...] = ()
     word_of_mouth: WordOfMouth | None = None
+    #: days the whole desk is closed (public holidays), as dates
+    closed_dates: tuple[dt.date, ...] = ()
+    #: when contacts (questions and subscription problems) arrive: weights by hour, weekday
+    #: and month (absent: evenly around the clock)
+    arrival_profile: ArrivalProfile | None = None
 
     @model_validator(mode="after")
     def _channels(self) -> Service:
@@ -121,3 +163,15 @@ class Service(Section):
         if len(set(names)) != len(names):
             raise ValueError("channel names must be unique")
         return self
+
+    def needs_dates(self) -> str | None:
+        """What in this section needs the date of day 0 (``start_date``), if anything."""
+        for c in self.channels:
+            week = c.weekly()
+            if week is not None and len(set(week)) > 1:
+                return f"the opening hours of channel {c.name!r} differ by weekday"
+        if self.closed_dates:
+            return "closed_dates"
+        if self.arrival_profile is not None and self.arrival_profile.needs_dates():
+            return "the arrival profile's day_of_week or month_of_year weights"
+        return None
