@@ -305,18 +305,22 @@ class Result:
         -------
         customers : pandas.DataFrame
             ``customer_id, start, end, segment, source``: days since day 0; ``end`` is NaN
-            for a customer still active at the horizon (censored).
+            for a customer still active at the horizon (censored); ``start`` is negative
+            for customers of an existing base (acquired before day 0; their events before
+            day 0 are not in the log).
         events : pandas.DataFrame
             ``customer_id, time, kind, channel, attempt, wait_minutes, handle_minutes,
-            outcome, retried`` in time order: purchases (when recorded), problems the
-            customer did not report (``unreported_problem``, from the problems table) and
-            desk contacts (``problem``, ``routine``, ``outreach``) with their outcome
-            (``resolved_first_contact``, ``resolved_after_retries``, ``unresolved``,
-            ``abandoned``; empty while still open at the horizon) and whether a further
-            attempt was planned (``retried``).  A retry due after its customer was lost in
-            the same slice (docs/model.md §2.1) is left out: it never reached the customer.
-            ``attrs``: ``observation_end`` (the horizon,
-            days), ``time_unit`` ("day").
+            end_time, outcome, retried`` in time order (times in days): purchases (when
+            recorded), problems the customer did not report (``unreported_problem``, from
+            the problems table) and desk contacts (``problem``, ``routine``,
+            ``outreach``) with their end (``end_time``, NaN while open; waits count open
+            time on a desk with opening hours, so the end can be later than arrival + wait
+            + handling), outcome (``resolved_first_contact``, ``resolved_after_retries``,
+            ``unresolved``, ``abandoned``; empty while still open at the horizon) and
+            whether a further attempt was planned (``retried``).  A retry due after its
+            customer was lost in the same slice (docs/model.md §2.1) is left out: it never
+            reached the customer.  ``attrs``: ``observation_end`` (the horizon, days),
+            ``time_unit`` ("day").
 
         Raises
         ------
@@ -363,10 +367,10 @@ class Result:
                 "customer_id": ct["customer_id"], "time": ct["arrival_day"], "kind": kind,
                 "channel": np.asarray(o.extra["channels"], dtype=object)[ct["channel"]],
                 "attempt": ct["attempt"].astype(np.int64), "wait_minutes": ct["wait_minutes"],
-                "handle_minutes": ct["handle_minutes"], "outcome": outcome.astype(object),
-                "retried": ct["retried"]}))
+                "handle_minutes": ct["handle_minutes"], "end_time": ct["end_day"],
+                "outcome": outcome.astype(object), "retried": ct["retried"]}))
         columns = ["customer_id", "time", "kind", "channel", "attempt", "wait_minutes",
-                   "handle_minutes", "outcome", "retried"]
+                   "handle_minutes", "end_time", "outcome", "retried"]
         events = (pd.concat(parts, ignore_index=True) if parts else
                   pd.DataFrame({"customer_id": np.empty(0, np.int64), "time": np.empty(0),
                                 "kind": empty_text}))

@@ -23,14 +23,19 @@ observed information of the full model, h included (central differences in log h
 carry the uncertainty of the half-life.  Each effect is tested against zero by the
 likelihood ratio 2(LL − LL₀), the null model profiled over h too, against χ²₁ (Wilks 1938).
 
-Engine contacts (docs/model.md §1.3) map to experiences as:
+Engine contacts (docs/model.md §1.3) map to experiences as the engine applies them:
 
 * ``unreported_problem`` → ``problem_not_reported`` (on its day);
 * a ``problem`` contact resolved at attempt 1 → ``resolved_first_contact``, at a later
-  attempt → ``resolved_after_retries``;
-* a ``problem`` or ``routine`` contact ending unresolved or abandoned with no further
-  attempt → ``unresolved``;
-* every ended ``problem`` or ``routine`` contact → ``wait_per_hour`` × hours waited.
+  attempt → ``resolved_after_retries``; ending unresolved or abandoned with no further
+  attempt → ``unresolved``; every ended one → ``wait_per_hour`` × hours waited;
+* a ``routine`` contact (a question) resolved → ``routine_answered``; ending unresolved or
+  abandoned with no further attempt → ``routine_abandoned``; every ended one →
+  ``routine_wait_per_hour`` × hours waited.
+
+A contact's day is its ``end_time`` when the log has one (the engine writes it), else
+arrival + wait + handling (exact around the clock; on a desk with opening hours, where
+waits are counted in open time, the end may fall on a later day).
 """
 
 from __future__ import annotations
@@ -62,7 +67,8 @@ __all__ = ["EXPERIENCES", "EffectsEstimate", "estimate_effects", "experience_cov
            "apply_effects", "FadingPlan"]
 
 EXPERIENCES = ("problem_not_reported", "resolved_first_contact", "resolved_after_retries",
-               "unresolved", "wait_per_hour")
+               "unresolved", "wait_per_hour", "routine_answered", "routine_abandoned",
+               "routine_wait_per_hour")
 """Experience types the estimator knows (the scenario's effect names, docs/model.md §1.2)."""
 
 MODELS = ("sbg", "bgnbd")
@@ -75,8 +81,14 @@ def experiences(history: CustomerHistory, types: Sequence[str] = EXPERIENCES
                 ) -> pd.DataFrame:
     """Each experience of the log: ``customer, day, type, weight`` (docs/model.md §1.3).
 
-    ``day`` is a silent problem's day or a contact's end (arrival + wait + handling);
-    ``weight`` is 1, or the hours waited for ``wait_per_hour``.
+    ``day`` is a silent problem's day or a contact's end (``end_time``, else arrival + wait
+    + handling); ``weight`` is 1, or the hours waited for ``wait_per_hour`` and
+    ``routine_wait_per_hour``.  ``type`` is the position in ``types``.
+
+    Raises
+    ------
+    InputError
+        A name in ``types`` that is not one of :data:`EXPERIENCES`.
     """
     ev = history.events
     kind = ev["kind"].astype(str).to_numpy()
@@ -86,18 +98,26 @@ def experiences(history: CustomerHistory, types: Sequence[str] = EXPERIENCES
     wait = ev["wait_minutes"].to_numpy(dtype=float)
     handle = np.nan_to_num(ev["handle_minutes"].to_numpy(dtype=float), nan=0.0)
     end = time + (wait + handle) / 1440.0
+    if "end_time" in ev.columns:
+        given = ev["end_time"].to_numpy(dtype=float)
+        end = np.where(np.isfinite(given), given, end)
     attempt = ev["attempt"].to_numpy()
     retried = ev["retried"].to_numpy(dtype=bool)
-    inbound = np.isin(kind, ("problem", "routine")) & (outcome != "")
-    failed = np.isin(outcome, HISTORY_OUTCOMES[2:])
+    ended = outcome != ""
+    problem = (kind == "problem") & ended
+    routine = (kind == "routine") & ended
+    resolved = np.isin(outcome, HISTORY_OUTCOMES[:2])
+    final_failure = np.isin(outcome, HISTORY_OUTCOMES[2:]) & ~retried
+    one = np.ones(len(ev))
     rules = {
-        "problem_not_reported": (kind == "unreported_problem", time, np.ones(len(ev))),
-        "resolved_first_contact": ((kind == "problem") & (outcome == HISTORY_OUTCOMES[0])
-                                   & (attempt == 1), end, np.ones(len(ev))),
-        "resolved_after_retries": ((kind == "problem") & np.isin(outcome, HISTORY_OUTCOMES[:2])
-                                   & (attempt > 1), end, np.ones(len(ev))),
-        "unresolved": (inbound & failed & ~retried, end, np.ones(len(ev))),
-        "wait_per_hour": (inbound & (wait > 0), end, wait / 60.0),
+        "problem_not_reported": (kind == "unreported_problem", time, one),
+        "resolved_first_contact": (problem & resolved & (attempt == 1), end, one),
+        "resolved_after_retries": (problem & resolved & (attempt > 1), end, one),
+        "unresolved": (problem & final_failure, end, one),
+        "wait_per_hour": (problem & (wait > 0), end, wait / 60.0),
+        "routine_answered": (routine & resolved, end, one),
+        "routine_abandoned": (routine & final_failure, end, one),
+        "routine_wait_per_hour": (routine & (wait > 0), end, wait / 60.0),
     }
     parts = []
     for j, name in enumerate(types):
@@ -279,6 +299,10 @@ class EffectsEstimate:
         The covariate fit at the estimated half-life.
     profile : pandas.DataFrame
         ``half_life, log_likelihood`` of every half-life the profile evaluated.
+    covariance : pandas.DataFrame
+        Covariance of the estimates (inverse observed information): the effects, the static
+        coefficients and ``log_half_life`` (natural log of the half-life in days; its row
+        and column are 0 when the half-life was held), for drawing effect sizes jointly.
     """
 
     effects: pd.DataFrame
@@ -294,6 +318,7 @@ class EffectsEstimate:
     log_likelihood: float
     level: float = 0.95
     notes: list[str] = field(default_factory=list)
+    covariance: pd.DataFrame | None = None
 
     @property
     def source(self) -> str:
@@ -332,6 +357,9 @@ class EffectsEstimate:
                 "static_covariates": static,
                 "baseline": {k: {c: _round(v) for c, v in d.items()}
                              for k, d in self.baseline.items()},
+                "covariance": ({} if self.covariance is None else
+                               {str(k): {str(c): _round(v) for c, v in r.items()}
+                                for k, r in self.covariance.iterrows()}),
                 "notes": list(self.notes),
             },
         }
@@ -696,6 +724,8 @@ def estimate_effects(history: CustomerHistory, *, model: str = "sbg", renewal: s
         se_coef = diag[k_base:-1] / fit.coef_scale_
         se_log_h = float(diag[-1])
         base_se = {k: fit.params_[k] * diag[i] for i, k in enumerate(fit.base_names)}
+        scale = np.r_[fit.coef_scale_, 1.0]
+        joint = cov[k_base:, k_base:] / np.outer(scale, scale)
     else:
         h = float(half_life)
         prof.covariance, prof.tolerant = True, False
@@ -707,6 +737,10 @@ def estimate_effects(history: CustomerHistory, *, model: str = "sbg", renewal: s
         h_lo = h_hi = None
         se_coef = np.array([fit.se_[k] for k in fit.coef_names])
         se_log_h = 0.0
+        joint = np.zeros((len(fit.coef_names) + 1,) * 2)
+        if fit.variance_matrix_ is not None:
+            coefs = list(fit.coef_names)
+            joint[:-1, :-1] = fit.variance_matrix_.loc[coefs, coefs].to_numpy()
         notes.append(f"half-life held at {h:g} days")
     z = float(stats.norm.ppf(0.5 + level / 2))
     est = np.array([fit.coef_[k] for k in fit.coef_names])
@@ -740,4 +774,6 @@ def estimate_effects(history: CustomerHistory, *, model: str = "sbg", renewal: s
         static=static_tab, baseline=baseline, model=fit, profile=profile, model_name=model,
         renewal=renewal if model == "sbg" else None,
         n_customers=int(dec.keep.sum()), n_contacts=history.n_contacts,
-        log_likelihood=ll, level=level, notes=notes)
+        log_likelihood=ll, level=level, notes=notes,
+        covariance=pd.DataFrame(joint, index=[*names, "log_half_life"],
+                                columns=[*names, "log_half_life"]))

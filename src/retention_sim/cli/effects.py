@@ -39,7 +39,7 @@ def register(sub: Any) -> None:
                         "segment, observation_end)")
     g.add_argument("--event-columns", metavar="ROLE=COLUMN,...", default=None,
                    help="map the events log's columns (roles: customer_id, time, kind, channel, "
-                        "attempt, wait_minutes, handle_minutes, outcome, retried)")
+                        "attempt, wait_minutes, handle_minutes, end_time, outcome, retried)")
     g.add_argument("--observation-end", default=None, metavar="WHEN",
                    help="end of observation (a date, or days; default: the customer table's "
                         "observation_end column, else the latest time in the tables)")

@@ -10,7 +10,8 @@ attributes such as plan or region, usable as covariates).
 **Events log** — one row per event: ``customer_id``, ``time``, ``kind`` and, for contacts,
 ``channel``, ``attempt`` (1 for a first contact, 2, 3, ... for retries of the same issue),
 ``wait_minutes`` (arrival to the start of service, or to hanging up), ``handle_minutes``,
-``outcome`` and ``retried``:
+``end_time`` (when the contact ended: optional, as ``time``; without it the end is
+``time`` + wait + handling), ``outcome`` and ``retried``:
 
 * ``kind``: ``purchase``; ``unreported_problem`` (a problem the customer met but did not
   report); ``problem`` (a contact about a problem, a complaint); ``routine`` (a question);
@@ -56,7 +57,7 @@ CUSTOMER_ROLES = ("customer_id", "start", "end", "segment", "observation_end")
 """Columns a customer table may map (``customer_columns="start=SignupDate,..."``)."""
 
 EVENT_ROLES = ("customer_id", "time", "kind", "channel", "attempt", "wait_minutes",
-               "handle_minutes", "outcome", "retried")
+               "handle_minutes", "end_time", "outcome", "retried")
 """Columns an events log may map (``event_columns="time=CreatedAt,..."``)."""
 
 AFTER_END = ("refuse", "drop")
@@ -83,7 +84,8 @@ class CustomerHistory:
     events : pandas.DataFrame
         ``customer`` (position in ``customers``), ``time``, ``kind`` (one of
         :data:`~retention_sim.kernel.codes.HISTORY_KINDS`), ``channel``, ``attempt``,
-        ``wait_minutes``, ``handle_minutes``, ``outcome`` (one of
+        ``wait_minutes``, ``handle_minutes``, ``end_time`` (NaN when not given),
+        ``outcome`` (one of
         :data:`~retention_sim.kernel.codes.HISTORY_OUTCOMES` or ""), ``retried`` and
         ``source_row``, in time order.
     observation_end : float
@@ -289,6 +291,16 @@ def read_histories(customers: PathOrFrame, events: PathOrFrame, *,
             if given.any():
                 target[np.flatnonzero(contact)[given]] = _numbers(
                     sub[given], col, esrc, "a number of minutes >= 0", minimum=0)
+    end_time = np.full(len(edf), np.nan)
+    if "end_time" in edf.columns and contact.any():
+        end_time[contact] = _times(edf["end_time"][contact], _col(edf, "end_time"), esrc,
+                                   erow[contact], numeric, origin, opts)
+        before_arrival = np.flatnonzero(end_time < time - 1e-9)
+        if before_arrival.size:
+            i = int(before_arrival[0])
+            raise InputError(f"{where(i, _col(edf, 'end_time'), esrc)}: "
+                             f"{edf['end_time'].iloc[i]!r} is before the contact's time "
+                             f"{edf['time'].iloc[i]!r}; a contact ends after it arrives.", esrc)
     outcome = np.full(len(edf), "", dtype=object)
     if "outcome" in edf.columns:
         text = edf["outcome"].astype(object).where(~_blank(edf["outcome"]), "").astype(
@@ -329,7 +341,8 @@ def read_histories(customers: PathOrFrame, events: PathOrFrame, *,
     keep = ~late
     ev = pd.DataFrame({"customer": cust, "time": time, "kind": kind, "channel": channel,
                        "attempt": attempt.astype(np.int64), "wait_minutes": wait,
-                       "handle_minutes": handle, "outcome": outcome, "retried": retried,
+                       "handle_minutes": handle, "end_time": end_time, "outcome": outcome,
+                       "retried": retried,
                        "source_row": erow + 1})[keep].reset_index(drop=True)
     if derived:
         ev["retried"] = _derive_retried(ev)
