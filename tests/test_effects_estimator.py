@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import json
 import math
 import subprocess
 import sys
@@ -11,12 +13,16 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import mean_half_width, simultaneous_z
+from conftest import mean_half_width, one_error_line, simultaneous_z
 
+import retention_sim.data as data_module
+import retention_sim.result as result_module
 from retention_sim import load_scenario
 from retention_sim.calibrate import apply_effects, estimate_effects, experience_covariates
+from retention_sim.cli import main
 from retention_sim.data import read_histories
 from retention_sim.experiment import run
+from retention_sim.kernel.atomic import MANIFEST
 from retention_sim.kernel.errors import ConvergenceError, DataWarning, InputError
 
 DATA = Path(__file__).parent / "data"
@@ -332,3 +338,134 @@ def test_cli_effects_writes_the_yaml_and_refuses_bad_files(tmp_path: Path) -> No
     assert "bad_events.csv: row 1 (line 2), column 'customer_id': unknown customer '99999'" in \
         out.stderr
     assert "Traceback" not in out.stderr
+
+
+# ----------------------------------------------------------------------------- reliability
+SMALL = ["--set", "population.initial_customers=300", "--workers", "1"]
+
+
+def test_run_histories_are_written_whole_into_the_result_folder(tmp_path: Path, capsys,
+                                                                monkeypatch) -> None:
+    out = tmp_path / "res"
+    assert main(["run", str(CLIENT), *SMALL, "--out", str(out), "--histories"]) == 0
+    manifest = json.loads((out / MANIFEST).read_text())
+    assert {"history_customers.csv", "history_events.csv", "summary.json"} <= set(
+        manifest["files"])
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    capsys.readouterr()
+    assert "pass --overwrite" in one_error_line(
+        capsys, main(["run", str(CLIENT), *SMALL, "--out", str(out), "--histories"]))
+
+    def full(folder, customers, events):  # the disk fills up half-way through the histories
+        (Path(folder) / "history_customers.csv").write_text("customer_id")
+        raise OSError(errno.ENOSPC, "No space left on device",
+                      str(Path(folder) / "history_events.csv"))
+
+    monkeypatch.setattr(result_module, "write_history_files", full)
+    line = one_error_line(capsys, main(["run", str(CLIENT), *SMALL, "--seed", "3", "--out",
+                                        str(out), "--histories", "--overwrite"]))
+    assert "No space left on device" in line
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["res"]
+
+
+def test_write_histories_is_complete_or_absent(tmp_path: Path) -> None:
+    res = run(load_scenario(CLIENT, ["population.initial_customers=200"]), workers=1)
+    out = tmp_path / "hist"
+    written = res.write_histories(out)
+    assert sorted(p.name for p in written) == sorted(["history_customers.csv",
+                                                      "history_events.csv", MANIFEST])
+    with pytest.raises(InputError, match="already holds a history; pass --overwrite"):
+        res.write_histories(out)
+    res.write_histories(out, overwrite=True)
+    bare = run(load_scenario(CLIENT, ["population.initial_customers=200"]), workers=1,
+               record_customers=False)
+    with pytest.raises(InputError, match="did not record customers"):
+        bare.write_histories(tmp_path / "none")
+    assert not (tmp_path / "none").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hist"]
+
+
+@pytest.fixture
+def histories_csv(tmp_path: Path) -> tuple[Path, Path]:
+    res = run(load_scenario(CLIENT, ["population.initial_customers=300"]), workers=1)
+    res.write_histories(tmp_path / "h")
+    return tmp_path / "h" / "history_customers.csv", tmp_path / "h" / "history_events.csv"
+
+
+def test_effects_out_is_checked_before_reading(histories_csv, tmp_path: Path, capsys,
+                                               monkeypatch) -> None:
+    customers, events = histories_csv
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the tables were read")
+
+    monkeypatch.setattr(data_module, "read_histories", refuse)
+    line = one_error_line(capsys, main(["effects", str(customers), str(events), "--out",
+                                        str(tmp_path)]))
+    assert line.endswith(f"{tmp_path}: is a folder; --out needs the path of the effects YAML "
+                         "file")
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    line = one_error_line(capsys, main(["effects", str(customers), str(events), "--out",
+                                        str(blocker / "effects.yaml")]))
+    assert "is a file, not a folder" in line
+
+
+#: (events log, options, what the one line must say)
+BAD_EVENTS = [
+    ("customer_id,time,kind,wait_minutes\n1,3,problem,-4\n", [],
+     ["bad.csv: row 1 (line 2), column 'wait_minutes'", "got '-4'", ">= 0"]),
+    ("customer_id,time,kind,wait_minutes\n1,3,problem,inf\n", [],
+     ["column 'wait_minutes'", "got 'inf'", "a number of minutes"]),
+    ("customer_id,time,kind\n1,3,compliment\n", [],
+     ["column 'kind'", "unknown kind 'compliment'", "kinds are purchase"]),
+    ("customer_id,time,kind,outcome\n1,3,problem,fixed\n", [],
+     ["column 'outcome'", "unknown outcome 'fixed'", "outcomes are resolved_first_contact"]),
+    ("customer_id,time,kind,attempt\n1,3,problem,0\n", [],
+     ["column 'attempt'", "got '0'", "whole number >= 1"]),
+    ("customer_id,time,kind,retried\n1,3,problem,maybe\n", [],
+     ["column 'retried'", "got 'maybe'", "true or false"]),
+    ("customer_id,time,kind,end_time\n1,3,problem,2\n", [],
+     ["column 'end_time'", "'2' is before the contact's time '3'"]),
+    ("customer_id,time,kind\n7,3,problem\n", [],
+     ["column 'customer_id'", "unknown customer '7'", "must be in the customer table"]),
+    ("customer_id,time,kind\n1,50,problem\n", [],
+     ["row 1 (line 2), column 'time'", "after customer '1''s end", "after_end='drop'"]),
+    ("customer_id,time,kind\n1,3,problem\n", ["--observation-end", "soon"],
+     ["'observation_end'", "finite number of days", "Got 'soon'"]),
+    ("customer_id,time,kind\n1,3,problem\n", ["--half-life", "inf"],
+     ["--half-life", "finite number > 0", "'inf'"]),
+]
+
+
+@pytest.mark.parametrize(("events", "options", "expected"), BAD_EVENTS,
+                         ids=[f"bad-{i}" for i in range(len(BAD_EVENTS))])
+def test_bad_histories_exit_2_with_one_line(tmp_path: Path, capsys, events: str,
+                                            options: list[str], expected: list[str]) -> None:
+    customers = tmp_path / "customers.csv"
+    customers.write_text("customer_id,start,end\n1,0,40\n2,0,\n")
+    bad = tmp_path / "bad.csv"
+    bad.write_text(events)
+    line = one_error_line(capsys, main(["effects", str(customers), str(bad), *options]))
+    for text in expected:
+        assert text in line, line
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("effects: {wait_per_hour: 1, wait_per_hour: 2}\n", "key 'wait_per_hour' appears twice"),
+    ("effects: {wait_per_hour: .inf}\n", "effects.wait_per_hour must be a finite number in"),
+    ("effects: {wait_per_hor: 1}\n", "did you mean 'wait_per_hour'"),
+    ("- 1\n", "expected a mapping with an 'effects' block"),
+    ("", "is empty"),
+])
+def test_run_effects_file_is_refused_in_one_line_before_simulating(tmp_path: Path, capsys,
+                                                                   text: str, expected: str
+                                                                   ) -> None:
+    path = tmp_path / "effects.yaml"
+    path.write_text(text)
+    out = tmp_path / "out"
+    line = one_error_line(capsys, main(["run", str(CLIENT), *SMALL, "--effects", str(path),
+                                        "--out", str(out)]))
+    assert str(path) in line and expected in line, line
+    assert not out.exists()

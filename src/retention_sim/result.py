@@ -415,7 +415,7 @@ class Result:
         """
         tables = self.histories(replication)  # refused before any folder is touched
         out = Path(out_dir)
-        with OutputFolder(out, overwrite=overwrite, kind="histories") as tmp:
+        with OutputFolder(out, overwrite=overwrite, kind="history") as tmp:
             names = write_history_files(tmp, *tables)
         return [out / name for name in [*names, MANIFEST]]
 

@@ -50,6 +50,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
+from pydantic import ValidationError
 from scipy import optimize, stats
 
 from ..data.histories import CustomerHistory
@@ -58,10 +59,18 @@ from ..fit.covariates import CovariateDesign
 from ..fit.sbg_cov import SBGCovariates, prepare_rows
 from ..kernel.atomic import atomic_write_text
 from ..kernel.codes import HISTORY_OUTCOMES
-from ..kernel.errors import ConvergenceError, DataWarning, InputError, check_choice
+from ..kernel.errors import (
+    ConvergenceError,
+    DataWarning,
+    InputError,
+    check_choice,
+    check_number,
+    invalid_parameter,
+)
+from ..kernel.model import describe_validation_error
 from ..kernel.units import PERIODS, UNIT_DAYS
-from ..scenario import ScenarioConfig
-from ..scenario.load import scenario_from_dict
+from ..scenario import Effects, ScenarioConfig
+from ..scenario.load import read_yaml
 
 __all__ = ["EXPERIENCES", "EffectsEstimate", "estimate_effects", "experience_covariates",
            "apply_effects", "FadingPlan"]
@@ -256,17 +265,49 @@ class FadingPlan:
         return out
 
 
+def _check_history(history: object, owner: str) -> None:
+    if not isinstance(history, CustomerHistory):
+        raise invalid_parameter("history", owner, "a CustomerHistory (from "
+                                "retention_sim.data.read_histories)", type(history).__name__)
+
+
 def experience_covariates(history: CustomerHistory, half_life: float, *, model: str = "sbg",
                           renewal: str = "month", effects: Sequence[str] = EXPERIENCES,
                           counted_from: str = "next_day") -> pd.DataFrame:
     """The experience covariates at each dropout decision (docs/model.md §5.6).
 
+    Parameters
+    ----------
+    history : CustomerHistory
+        From :func:`retention_sim.data.read_histories`.
+    half_life : float
+        Half-life of the fading kernel, days (> 0).
+    model, renewal, counted_from
+        As in :func:`estimate_effects`.
+    effects : list of str
+        Experience types (names of :data:`EXPERIENCES`).
+
     Returns
     -------
     pandas.DataFrame
         One row per renewal (``model="sbg"``) or repeat purchase (``"bgnbd"``):
-        ``customer`` (position), ``event`` (its number), ``day`` and one column per effect.
+        ``customer`` (position), ``event`` (its number), ``day`` and one column per effect
+        (fading sums: counts, or hours waited for the wait effects).
+
+    Raises
+    ------
+    InputError
+        An argument outside its allowed values (named).
     """
+    _check_history(history, "experience_covariates")
+    half_life = check_number(half_life, "half_life", "experience_covariates", low=0,
+                             low_open=True)
+    check_choice(model, "model", "experience_covariates", MODELS)
+    check_choice(counted_from, "counted_from", "experience_covariates", COUNTED)
+    if model == "sbg":
+        check_choice(renewal, "renewal", "experience_covariates", PERIODS)
+    if isinstance(effects, str) or not isinstance(effects, Sequence):
+        raise invalid_parameter("effects", "experience_covariates", "a list of names", effects)
     dec = renewal_decisions(history, renewal) if model == "sbg" else purchase_decisions(history)
     plan = FadingPlan(experiences(history, effects), dec, len(effects), counted_from)
     x = plan.evaluate(math.log(2.0) / half_life)
@@ -395,36 +436,52 @@ def apply_effects(scenario: ScenarioConfig, effects: EffectsEstimate | Mapping[s
                   ) -> ScenarioConfig:
     """A copy of ``scenario`` whose effects are replaced by estimated ones.
 
+    Only the ``effects`` section changes (the rest, a customer table included, is the same
+    object), so the copy shares the original's random numbers (docs/model.md §2.2).
+
     Parameters
     ----------
     scenario : ScenarioConfig
     effects : EffectsEstimate, mapping or path
-        An estimate, the ``effects`` mapping of its YAML, or the path of that YAML file.
+        An estimate, the mapping of its YAML (``{"effects": {...}}``) or its ``effects``
+        block alone, or the path of that YAML file (``retention-sim effects --out``).
+        Effects the block does not name keep the scenario's values.
 
     Raises
     ------
     InputError
-        A file that cannot be read, or effect values the scenario refuses (named).
+        A file that is missing, a folder, unreadable, empty, not valid YAML (duplicate keys
+        named by line) or without an ``effects`` mapping; effect values the scenario refuses
+        (named, with the allowed range).
     """
+    if not isinstance(scenario, ScenarioConfig):
+        raise invalid_parameter("scenario", "apply_effects", "a ScenarioConfig (from "
+                                "load_scenario)", type(scenario).__name__)
+    source = "effects"
     if isinstance(effects, EffectsEstimate):
-        block = effects.effects_block()
+        block: Any = effects.effects_block()
     elif isinstance(effects, Mapping):
-        block = dict(effects.get("effects", effects))
-    else:
-        path = Path(effects)
-        if not path.is_file():
-            raise InputError(f"{path}: no such effects file (write one with "
-                             "'retention-sim effects ... --out FILE').")
-        try:
-            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise InputError(f"{path}: not valid YAML ({exc}).") from None
+        block = effects.get("effects", effects)
+    elif isinstance(effects, str | Path):
+        source = str(effects)
+        loaded = read_yaml(effects, "an effects file (YAML, from 'retention-sim effects --out')")
         if not isinstance(loaded, Mapping) or not isinstance(loaded.get("effects"), Mapping):
-            raise InputError(f"{path}: expected a mapping with an 'effects' block.")
-        block = dict(loaded["effects"])
-    data = scenario.model_dump(mode="json")
-    data["effects"] = {**data.get("effects", {}), **{k: v for k, v in block.items() if v is not None}}
-    return scenario_from_dict(data, source="effects")
+            raise InputError("expected a mapping with an 'effects' block (as "
+                             "'retention-sim effects --out' writes)", source)
+        block = loaded["effects"]
+    else:
+        raise invalid_parameter("effects", "apply_effects", "an EffectsEstimate, a mapping or "
+                                "the path of an effects YAML file", type(effects).__name__)
+    if not isinstance(block, Mapping):
+        raise InputError(f"the effects block must be a mapping of effect names to values; got "
+                         f"{type(block).__name__}", source)
+    merged = {**scenario.effects.model_dump(), **{k: v for k, v in block.items() if v is not None}}
+    try:
+        new = Effects.model_validate(merged)
+    except ValidationError as exc:
+        problem = describe_validation_error(exc, Effects)
+        raise InputError(f"effects.{problem.lstrip(': ')}", source) from None
+    return scenario.model_copy(update={"effects": new})
 
 
 # ----------------------------------------------------------------------------- estimation
@@ -668,12 +725,33 @@ def estimate_effects(history: CustomerHistory, *, model: str = "sbg", renewal: s
     check_choice(counted_from, "counted_from", "estimate_effects", COUNTED)
     if model == "sbg":
         check_choice(renewal, "renewal", "estimate_effects", PERIODS)
-    if not (0 < bounds[0] < bounds[1]):
-        raise InputError(f"The 'bounds' parameter of estimate_effects must be two half-lives "
-                         f"0 < low < high (days). Got {bounds!r}.")
-    if half_life is not None and not half_life > 0:
-        raise InputError(f"The 'half_life' parameter of estimate_effects must be > 0 days. "
-                         f"Got {half_life!r}.")
+    _check_history(history, "estimate_effects")
+    try:
+        low, high = (check_number(b, "bounds", "estimate_effects", low=0, low_open=True)
+                     for b in bounds)
+    except (TypeError, ValueError):
+        raise invalid_parameter("bounds", "estimate_effects", "two half-lives 0 < low < high "
+                                "(days)", bounds) from None
+    if not low < high:
+        raise invalid_parameter("bounds", "estimate_effects", "two half-lives 0 < low < high "
+                                "(days)", bounds)
+    bounds = (low, high)
+    if half_life is not None:
+        half_life = check_number(half_life, "half_life", "estimate_effects", low=0,
+                                 low_open=True)
+    level = check_number(level, "level", "estimate_effects", low=0, high=1, low_open=True,
+                         high_open=True)
+    for name, value in (("effects", effects), ("static", static)):
+        if isinstance(value, str) or not (value is None or isinstance(value, Sequence)):
+            raise invalid_parameter(name, "estimate_effects", "a list of names", value)
+    frame = None
+    if static:
+        missing = [c for c in static if c not in history.customers.columns]
+        if missing:
+            raise InputError(f"The 'static' parameter of estimate_effects names {missing[0]!r}, "
+                             f"which is not a column of the customer table (columns: "
+                             f"{', '.join(map(str, history.customers.columns))}).")
+        frame = history.customers[list(static)].reset_index(drop=True)
     notes: list[str] = []
     wanted = list(EXPERIENCES if effects is None else effects)
     exp_all = experiences(history, wanted)
@@ -700,14 +778,6 @@ def estimate_effects(history: CustomerHistory, *, model: str = "sbg", renewal: s
         raise InputError("estimate_effects: the events log has no experience the estimator "
                          "knows (unreported problems, problem or routine contacts with an "
                          "outcome).")
-    frame = None
-    if static:
-        missing = [c for c in static if c not in history.customers.columns]
-        if missing:
-            raise InputError(f"The 'static' parameter of estimate_effects names {missing[0]!r}, "
-                             f"which is not a column of the customer table (columns: "
-                             f"{', '.join(map(str, history.customers.columns))}).")
-        frame = history.customers[list(static)].reset_index(drop=True)
     prof = _Profiler(history, model, renewal, use_names, frame, counted_from)
     all_idx = list(range(len(use_names)))
     if half_life is None:

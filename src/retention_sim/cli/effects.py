@@ -10,6 +10,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from .common import positive_number
 from .data_options import UNITS
 
 __all__ = ["register", "cmd_effects"]
@@ -29,7 +30,7 @@ def register(sub: Any) -> None:
                    help="experience types to estimate (default: all the log has)")
     p.add_argument("--static", metavar="COLUMN,...", default=None,
                    help="customer-table columns used as static covariates (e.g. plan)")
-    p.add_argument("--half-life", type=float, default=None, metavar="DAYS",
+    p.add_argument("--half-life", type=positive_number, default=None, metavar="DAYS",
                    help="hold the half-life at this value instead of estimating it")
     p.add_argument("--no-lr-tests", action="store_true",
                    help="skip the likelihood-ratio tests (faster)")
@@ -67,13 +68,11 @@ def _names(text: str | None) -> list[str] | None:
 def cmd_effects(args: argparse.Namespace) -> int:
     from ..calibrate import estimate_effects
     from ..data import read_histories
+    from ..kernel.atomic import check_output_file
 
+    if args.out is not None:  # refused before any work
+        check_output_file(args.out, "--out", "the effects YAML file")
     obs: Any = args.observation_end
-    if obs is not None:
-        try:
-            obs = float(obs)
-        except ValueError:
-            pass
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         history = read_histories(args.customers, args.events,

@@ -39,6 +39,8 @@ names the user's file, row, line and column.
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,7 +49,7 @@ import numpy as np
 import pandas as pd
 
 from ..kernel.codes import HISTORY_KINDS, HISTORY_OUTCOMES
-from ..kernel.errors import InputError
+from ..kernel.errors import InputError, invalid_parameter
 from .parsing import ReadReport, normalise_ids, parse_column_map, parse_dates, where
 from .readers import PathOrFrame, _col, _load, _numbers
 
@@ -351,12 +353,7 @@ def read_histories(customers: PathOrFrame, events: PathOrFrame, *,
     ev = ev.sort_values(["time", "customer"], kind="stable").reset_index(drop=True)
     # the end of observation
     if observation_end is not None:
-        if numeric:
-            obs = float(observation_end)
-        else:
-            assert origin is not None
-            obs = float((pd.Timestamp(observation_end) - origin) / pd.Timedelta(days=1))
-            obs += 1.0  # through the end of that day
+        obs = _observation_end(observation_end, numeric, origin)
     elif "observation_end" in cdf.columns:
         values = _times(cdf["observation_end"], _col(cdf, "observation_end"), csrc, crow, numeric,
                         origin, opts)
@@ -384,6 +381,33 @@ def read_histories(customers: PathOrFrame, events: PathOrFrame, *,
     rr = ReadReport(source=esrc, rows=len(edf), kept=int(keep.sum()), notes=report)
     return CustomerHistory(customers=cust_frame, events=ev, observation_end=obs, origin=origin,
                            attributes=attributes, dated=not numeric, report=rr.lines())
+
+
+def _observation_end(value: object, numeric: bool, origin: pd.Timestamp | None) -> float:
+    """The ``observation_end`` parameter in days: a finite number when the tables hold days,
+    a date (through the end of that day) when they hold dates."""
+    if numeric:
+        try:
+            obs = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            obs = math.nan
+        if isinstance(value, bool) or not math.isfinite(obs):
+            raise invalid_parameter("observation_end", "read_histories", "a finite number of "
+                                    "days, as the tables' times are numbers", value)
+        return obs
+    assert origin is not None
+    stamp: Any = pd.NaT
+    if isinstance(value, str | pd.Timestamp | dt.date):
+        try:
+            stamp = pd.Timestamp(value)
+        except (TypeError, ValueError):
+            stamp = pd.NaT
+    if pd.isna(stamp):
+        raise invalid_parameter("observation_end", "read_histories", "a date such as "
+                                "2024-12-31, as the tables' times are dates", value)
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_localize(None)
+    return float((stamp - origin) / pd.Timedelta(days=1)) + 1.0  # through the end of that day
 
 
 def _derive_retried(ev: pd.DataFrame) -> np.ndarray:
