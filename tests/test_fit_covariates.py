@@ -7,11 +7,15 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import simultaneous_z
+from conftest import binomial_half_width, simultaneous_z
 from scipy.special import betaln
 
-from retention_sim import scenario_from_dict
-from retention_sim.calibrate import segments_from_covariates
+from retention_sim import scenario_from_dict, simulate
+from retention_sim.calibrate import (
+    scenario_from_fits,
+    segment_from_fits,
+    segments_from_covariates,
+)
 from retention_sim.data import load_cdnow_summary
 from retention_sim.fit import (
     BGNBD,
@@ -306,3 +310,125 @@ def test_a_categorical_covariate_becomes_one_segment_per_level() -> None:
                         "population": {"initial_customers": 10, "segments": segments}})
     with pytest.raises(InputError, match="categorical covariate of the fit"):
         segments_from_covariates(fit, "income")
+
+
+# ----------------------------------------------------------------------------- customers
+MONTH = 365.25 / 12
+
+
+def survived(churned_day: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """Share of customers still there after each of ``days`` (NaN: never churned)."""
+    end = np.nan_to_num(np.asarray(churned_day, dtype=float), nan=np.inf)
+    return (end[:, None] > days[None, :] + 1e-9).mean(axis=0)
+
+
+def test_a_file_customers_dropout_multiplier_scales_their_hazard() -> None:
+    """The engine: a file customer with multiplier m, n0 renewals into an sBG(α, β) contract,
+    with dropout_scale k survives j more renewals with probability
+    B(α, β + k·m·(n0 + j))/B(α, β + k·m·n0) (θ ~ Beta(α, β + k·m·n0) given survival, then
+    θ' = 1 − (1 − θ)^(k·m))."""
+    alpha, beta, k, n0, per = 1.1, 7.0, 1.3, 2, 15_000
+    m = np.repeat([1.0, 2.5], per)
+    table = pd.DataFrame({"customer_id": [f"c{i}" for i in range(m.size)],
+                          "tenure_days": (n0 + 0.5) * MONTH, "dropout_multiplier": m})
+    sc = scenario_from_dict({
+        "name": "multipliers", "horizon_days": 12 * MONTH, "period": "month",
+        "population": {"initial": {"kind": "file", "customers": table}, "dropout_scale": k,
+                       "segments": [{"name": "s", "dropout": {"model": "sbg", "alpha": alpha,
+                                                               "beta": beta,
+                                                               "renewal": "month"}}]}})
+    c = pd.DataFrame(simulate(sc, seed=3).customers)
+    renewals = 0.5 * MONTH + np.arange(11) * MONTH  # days of the next 11 renewals
+    for mult in (1.0, 2.5):
+        got = survived(c.loc[c["client_id"].str[1:].astype(int) // per == (mult > 1),
+                             "churned_day"], renewals)
+        j = np.arange(1, 12)
+        expected = np.exp(betaln(alpha, beta + k * mult * (n0 + j))
+                          - betaln(alpha, beta + k * mult * n0))
+        band = binomial_half_width(expected, per, 0.99, 22)
+        print(f"\nm={mult}: largest |simulated - closed form| {np.abs(got - expected).max():.4f}"
+              f" (99% band {band.min():.4f})")
+        assert (np.abs(got - expected) <= band).all(), (mult, got, expected)
+
+
+def test_an_sbg_covariate_fit_seeds_the_customer_file_with_multipliers() -> None:
+    """A covariate fit back to the simulation: each customer of the file gets
+    exp(γ'(z_i − z̄)) from a categorical and a numeric covariate, and the simulated survival
+    of each plan is the fit's mean predicted survival of that plan's customers."""
+    rng = np.random.default_rng(11)
+    n = 8000
+    plan = rng.choice(["basic", "plus", "pro"], size=n, p=[0.5, 0.3, 0.2])
+    usage = rng.normal(0.0, 1.0, n)
+    eta = np.array([{"basic": 0.0, "plus": -0.4, "pro": 0.5}[p] for p in plan]) + 0.3 * usage
+    k, churned = simulate_sbg(rng, n, 1.0, 6.0, 12, eta)
+    covariates = pd.DataFrame({"plan": plan, "usage": usage})
+    fit = SBGCovariates().fit(k, churned, covariates, period="month")
+    customers = covariates.assign(customer_id=[f"n{i}" for i in range(n)], tenure_days=0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sc = scenario_from_fits(fit, customers=customers, horizon_days=12 * MONTH)
+    table = sc.population.initial.customers
+    np.testing.assert_allclose(table.dropout_multiplier, fit.dropout_multiplier(covariates),
+                               rtol=1e-12)
+    centre = usage.mean()
+    expected_m = np.exp(np.array([fit.coef_.get(f"plan[{p}]", 0.0) for p in plan])
+                        + fit.coef_["usage"] * (usage - centre))
+    np.testing.assert_allclose(table.dropout_multiplier, expected_m, rtol=1e-12)
+    c = pd.DataFrame(simulate(sc, seed=5).customers).set_index("client_id").loc[
+        customers["customer_id"]]
+    t = np.arange(1, 12)
+    a, b = fit.params_["alpha"], fit.params_["beta"]
+    for level in ("basic", "plus", "pro"):
+        mine = plan == level
+        got = survived(c.loc[mine, "churned_day"].to_numpy(), t * MONTH)
+        m_i = expected_m[mine]
+        predicted = np.exp(betaln(a, b + np.outer(m_i, t)) - betaln(a, b)).mean(axis=0)
+        band = binomial_half_width(predicted, int(mine.sum()), 0.99, 33)
+        assert (np.abs(got - predicted) <= band).all(), (level, got, predicted)
+
+
+@pytest.mark.parametrize("model", [BGNBDCovariates, ParetoNBDCovariates])
+def test_rfm_customers_with_covariates_are_alive_as_the_fit_says(model) -> None:
+    """BG/NBD and Pareto/NBD fits with a dropout covariate: the customers of the file are
+    alive at day 0 with the fit's own P(alive | x, t_x, T, z) (mean over the file equal to
+    1e-9), so the multipliers enter the posterior exactly as the fit has them."""
+    rfm = load_cdnow_summary()
+    rng = np.random.default_rng(4)
+    group = pd.DataFrame({"region": rng.choice(["north", "south"], size=len(rfm)),
+                          "age": rng.normal(40, 10, len(rfm))})
+    fit = model().fit(rfm, covariates=group, purchase=[], dropout=["region", "age"])
+    customers = pd.concat([rfm.reset_index(drop=True), group], axis=1)
+    sc = scenario_from_fits(fit, customers=customers, horizon_days=7)
+    out = simulate(sc, seed=1)
+    x, tx, T = rfm["frequency"].to_numpy(), rfm["recency"].to_numpy(), rfm["T"].to_numpy()
+    expected = fit.p_alive(x, tx, T, group).mean()
+    assert out.extra["existing"]["mean_p_alive"] == pytest.approx(expected, rel=1e-9)
+    plain = scenario_from_fits(model().fit(rfm), customers=rfm, horizon_days=7)
+    assert simulate(plain, seed=1).extra["existing"]["mean_p_alive"] != pytest.approx(
+        expected, rel=1e-6)
+
+
+def test_covariate_fits_need_the_customers() -> None:
+    rfm = load_cdnow_summary()
+    group = pd.DataFrame({"region": np.where(np.arange(len(rfm)) % 3, "north", "south")})
+    fit = BGNBDCovariates().fit(rfm, covariates=group, purchase=["region"], dropout=["region"])
+    with pytest.raises(InputError, match="'customers' parameter of scenario_from_fits is needed"):
+        scenario_from_fits(fit, horizon_days=7)
+    with pytest.raises(InputError, match="is a fit with covariates"):
+        segment_from_fits("s", fit)
+    with pytest.raises(InputError, match="missing covariate 'region'"):
+        scenario_from_fits(fit, customers=rfm, horizon_days=7)
+    customers = pd.concat([rfm.reset_index(drop=True), group], axis=1)
+    with pytest.warns(DataWarning, match=r"purchase.region\[south\] of the bgnbd_covariates "
+                                         "fit are left out, being purchase covariates"):
+        scenario_from_fits(fit, customers=customers, horizon_days=7)
+    bad = customers.assign(dropout_multiplier=1.0)
+    with pytest.raises(InputError, match="already has a dropout_multiplier"):
+        scenario_from_fits(fit, customers=bad, horizon_days=7)
+    with pytest.raises(InputError, match="column 'dropout_multiplier': got 0.0; "
+                                         "dropout_multiplier must be a number > 0"):
+        scenario_from_dict({"name": "x", "horizon_days": 30, "population": {
+            "initial": {"kind": "file", "customers": {"customer_id": ["a"], "tenure_days": [3.0],
+                                                      "dropout_multiplier": [0.0]}},
+            "segments": [{"name": "s", "dropout": {"model": "sbg", "alpha": 1, "beta": 2,
+                                                   "renewal": "month"}}]}})

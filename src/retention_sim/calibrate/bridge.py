@@ -16,6 +16,7 @@ Fits are accepted as fitted objects (``retention_sim.fit``) or as the JSON mappi
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -24,7 +25,7 @@ import pandas as pd
 from pydantic import ValidationError
 from scipy import optimize, special
 
-from ..kernel.errors import InputError, NotFittedError
+from ..kernel.errors import DataWarning, InputError, NotFittedError
 from ..kernel.units import UNIT_DAYS
 from ..scenario import ScenarioConfig, Segment, scenario_from_dict
 
@@ -34,6 +35,9 @@ _RATE_UNITS = ("day", "week", "month", "year")  # units the scenario's rate keys
 _RENEWALS = ("week", "month", "quarter", "year")  # sbg renewal periods
 _NEEDS = {"bgnbd": ("r", "alpha", "a", "b"), "paretonbd": ("r", "alpha", "s", "beta"),
           "sbg": ("alpha", "beta"), "gammagamma": ("p", "q", "gamma")}
+#: fits with covariates and the plain model of their baseline customers
+_COVARIATE_FITS = {"sbg_covariates": "sbg", "bgnbd_covariates": "bgnbd",
+                   "paretonbd_covariates": "paretonbd"}
 
 
 # --------------------------------------------------------------------------- the bridge
@@ -41,6 +45,11 @@ def _fit_values(model: Any, role: str) -> tuple[str, dict[str, float], int, str 
     """(model name, parameters, fitted size, time unit or None) of a fit or its JSON."""
     get = model.get if isinstance(model, Mapping) else lambda key: getattr(model, key, None)
     name = get("model") if isinstance(model, Mapping) else get("name")
+    if name in _COVARIATE_FITS:
+        raise InputError(f"The {role!r} parameter is a fit with covariates ({name}), whose "
+                         "customers differ by their covariates: give it to scenario_from_fits "
+                         "with customers=... (per-customer dropout multipliers) or to "
+                         "segments_from_covariates (one segment per level).")
     if name not in _NEEDS:
         raise InputError(f"The {role!r} parameter must be a fitted BG/NBD, Pareto/NBD, sBG or "
                          "Gamma-Gamma model (from retention_sim.fit or `retention-sim fit "
@@ -188,11 +197,19 @@ def scenario_from_fits(transaction_model: Any, spend_model: Any = None, *,
     customers : DataFrame, mapping of columns or path, optional
         The customers to simulate, one row each (``customer_id``, ``frequency``, ``recency``,
         ``T`` in the fit's time unit, optional ``monetary_value``, ``start_date`` or
-        ``tenure_days``, ``segment``; e.g. the RFM table of
+        ``tenure_days``, ``segment``, ``dropout_multiplier``; e.g. the RFM table of
         :func:`~retention_sim.data.summarise_transactions` at the end of the observation).
         Each customer's traits and alive/dead status at day 0 are drawn from the fitted
         model's posterior given their history, and results keep their ``customer_id``
         (customers table ``client_id``).  Replaces the cohort (leave ``n_customers`` out).
+        With a covariate fit (``SBGCovariates``, ``BGNBDCovariates``,
+        ``ParetoNBDCovariates``) the table (a DataFrame or mapping) also holds the fit's
+        static dropout covariates: the segment is the fit's baseline customer and each
+        customer gets ``dropout_multiplier`` = exp(γ'(z_i − z̄))
+        (:meth:`~retention_sim.fit.covariates.CovariateFitter.dropout_multiplier`), so
+        θ' = 1 − (1 − θ)^m_i (sBG, BG/NBD) or μ' = m_i·μ (Pareto/NBD) exactly as the fit
+        has it.  Time-varying covariates (the service experiences; set them with
+        :func:`apply_effects`) and purchase covariates are left out, with a warning.
     start_date : date or str, optional
         The date of day 0 (needed when ``customers`` has a ``start_date`` column).
 
@@ -205,9 +222,11 @@ def scenario_from_fits(transaction_model: Any, spend_model: Any = None, *,
     Raises
     ------
     InputError
-        A bad fit, unit or argument, or a customer table with a bad row (naming the row and
-        column).
+        A bad fit, unit or argument, a customer table with a bad row (naming the row and
+        column), or a covariate fit without customers.
     """
+    if _fit_name(transaction_model) in _COVARIATE_FITS:
+        transaction_model, customers = _with_multipliers(transaction_model, customers)
     segment = segment_from_fits(segment_name, transaction_model, spend_model, unit=unit)
     kind, _, fitted_n, own_unit = _fit_values(transaction_model, "transaction_model")
     if customers is not None and n_customers is not None:
@@ -242,6 +261,52 @@ def scenario_from_fits(transaction_model: Any, spend_model: Any = None, *,
         if start_date is not None:
             data["start_date"] = start_date
     return scenario_from_dict(data)
+
+
+def _fit_name(model: Any) -> Any:
+    return model.get("model") if isinstance(model, Mapping) else getattr(model, "name", None)
+
+
+def _with_multipliers(model: Any, customers: Any) -> tuple[dict[str, Any], pd.DataFrame]:
+    """(the plain fit of a covariate fit's baseline customer as a mapping, the customer
+    table with each customer's ``dropout_multiplier``)."""
+    name = _fit_name(model)
+    if not getattr(model, "params_", None) or not hasattr(model, "dropout_multiplier"):
+        raise InputError(f"The 'transaction_model' parameter ({name}) must be a fitted "
+                         "covariate model object (its design is needed), not its JSON.")
+    if customers is None:
+        raise InputError(f"The 'customers' parameter of scenario_from_fits is needed with a fit "
+                         f"with covariates ({name}): each customer's dropout multiplier comes "
+                         "from their covariates (or use segments_from_covariates for one "
+                         "segment per level of a categorical covariate).")
+    if isinstance(customers, Mapping):
+        customers = pd.DataFrame(dict(customers))
+    if not isinstance(customers, pd.DataFrame):
+        raise InputError("The 'customers' parameter of scenario_from_fits must be a table "
+                         "(DataFrame or mapping of columns) with a covariate fit. Got "
+                         f"{type(customers).__name__}.")
+    if "dropout_multiplier" in customers.columns:
+        raise InputError("The 'customers' table already has a dropout_multiplier column; "
+                         "with a covariate fit it is computed from the covariates (drop it).")
+    table = customers.reset_index(drop=True).assign(
+        dropout_multiplier=model.dropout_multiplier(customers.reset_index(drop=True)))
+    static = set(model.design_["dropout"].columns) if "dropout" in model.design_ else set()
+    prefix = "" if name == "sbg_covariates" else "dropout."
+    purchase = [k for k in model.coef_ if k.startswith("purchase.")]
+    varying = [k for k in model.coef_ if k not in purchase
+               and k.removeprefix(prefix) not in static]
+    for left, why in ((purchase, "purchase covariates: the per-customer multipliers act on "
+                                 "dropout (segments_from_covariates gives one segment per level "
+                                 "of a categorical covariate, purchase rate included)"),
+                      (varying, "time-varying covariates: service experiences are the "
+                                "scenario's effects (apply_effects)")):
+        if left:
+            warnings.warn(f"scenario_from_fits: {', '.join(left)} of the {name} fit are left "
+                          f"out, being {why}", DataWarning, stacklevel=3)
+    plain = {"model": _COVARIATE_FITS[name], "n": int(model.n_ or len(table)),
+             "time_unit": model.time_unit_,
+             "params": {k: model.params_[k] for k in model.base_names}}
+    return plain, table
 
 
 def segments_from_covariates(model: Any, covariate: str, *, price_per_period: float = 0.0,

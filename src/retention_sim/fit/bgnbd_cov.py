@@ -182,14 +182,7 @@ class BGNBDCovariates(CovariateFitter):
         if covariates is None:
             return np.full(n, alpha0), np.ones(n)
         frame = as_frame(covariates, n, "BGNBDCovariates")
-        out = []
-        for which in ("purchase", "dropout"):
-            design = self.design_.get(which)
-            if design is None or not design.order:
-                out.append(np.zeros(n))
-                continue
-            gamma = np.array([self.coef_[f"{which}.{c}"] for c in design.columns])
-            out.append(design.matrix(frame, "covariates") @ gamma)
+        out = [self._static_eta(which, frame, n) for which in ("purchase", "dropout")]
         return alpha0 * np.exp(-out[0]), np.exp(out[1])
 
     def p_alive(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike,

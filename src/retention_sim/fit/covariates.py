@@ -281,6 +281,9 @@ class CovariateFitter(ParametricFitter):
     """
 
     base_names: ClassVar[tuple[str, ...]] = ()
+    #: whether coefficient names carry their process (``dropout.plan[pro]``); the sBG has
+    #: one process and plain names
+    process_prefix: ClassVar[bool] = True
 
     def __init__(self) -> None:
         super().__init__()
@@ -296,6 +299,54 @@ class CovariateFitter(ParametricFitter):
         self.warm_hess_inv: np.ndarray | None = None
         #: BFGS's gradient tolerance (per customer); a profile's inner fits may use less
         self.gtol = 1e-7
+
+    # ------------------------------------------------------------------ static covariates
+    def _static_eta(self, which: str, covariates: Any, n: int | None = None) -> np.ndarray:
+        """η_i = γ'(z_i − z̄) of process ``which`` (``"dropout"``, ``"purchase"``) for a table
+        of static covariates, one row per customer; zeros without covariates or design."""
+        design = self.design_.get(which)
+        if covariates is None or design is None or not design.order:
+            return np.zeros(1 if n is None else n)
+        if isinstance(covariates, Mapping):
+            covariates = pd.DataFrame(dict(covariates))
+        rows = len(covariates) if n is None else n
+        frame = as_frame(covariates, rows, type(self).__name__)
+        prefix = f"{which}." if self.process_prefix else ""
+        gamma = np.array([self.coef_[prefix + c] for c in design.columns])
+        return design.matrix(frame, "covariates") @ gamma
+
+    def dropout_multiplier(self, covariates: pd.DataFrame | Mapping[str, Any]) -> np.ndarray:
+        """Each customer's dropout hazard ratio exp(γ'(z_i − z̄)) from the static covariates
+        of the dropout process: 1 for a customer at the baseline (the reference level of
+        each categorical covariate and the fitted mean of each numeric one), whose churn
+        probability or rate has the model's own Beta or Gamma distribution.  The engine's
+        per-customer ``dropout_multiplier`` (docs/model.md §1.6).
+
+        Parameters
+        ----------
+        covariates : pandas.DataFrame or mapping of columns
+            One row per customer with the fit's static dropout covariates (other columns
+            are ignored).
+
+        Returns
+        -------
+        numpy.ndarray
+            One positive multiplier per row.
+
+        Raises
+        ------
+        InputError
+            Not fitted, not a table, a missing covariate, a missing value or a level the fit
+            has not seen (row and column named).
+        """
+        self._check_fitted()
+        if not isinstance(covariates, pd.DataFrame | Mapping):
+            raise InputError(f"The 'covariates' parameter of {type(self).__name__}."
+                             "dropout_multiplier must be a table (DataFrame or mapping of "
+                             f"columns). Got {type(covariates).__name__}.")
+        frame = covariates if isinstance(covariates, pd.DataFrame) else pd.DataFrame(
+            dict(covariates))
+        return np.exp(self._static_eta("dropout", frame, len(frame)))
 
     # ------------------------------------------------------------------ set-up
     def _set_coefficients(self, names: Sequence[str], scales: np.ndarray) -> None:

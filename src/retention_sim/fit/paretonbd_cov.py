@@ -16,26 +16,12 @@ import numpy as np
 import pandas as pd
 from scipy.special import gammaln
 
-from .base import ArrayLike, check_rfm_identified, hyp2f1, rfm_arrays
+from ..engine.existing import log_k_pareto
+from .base import ArrayLike, check_rfm_identified, rfm_arrays
 from .bgnbd_cov import _designs
 from .covariates import CovariateFitter, as_frame
 
 __all__ = ["ParetoNBDCovariates"]
-
-
-def _log_k_rows(r: float, alpha: np.ndarray, s: float, beta: np.ndarray, x: np.ndarray,
-                u: np.ndarray) -> np.ndarray:
-    """log K(u) of :func:`retention_sim.fit.paretonbd._log_k` with per-row α and β."""
-    rsx = r + s + x
-    a_big = alpha >= beta
-    hb = np.where(a_big, s + 1.0, r + x)
-    big = np.where(a_big, alpha, beta)
-    small = np.where(a_big, beta, alpha)
-    log_big = np.log(big + u)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return ((1.0 - hb) * (np.log(small + u) - log_big)
-                + np.log(hyp2f1(1.0, rsx + 1.0 - hb, rsx + 1.0, (big - small) / (big + u)))
-                - rsx * log_big)
 
 
 def pareto_rows(r: float, alpha: np.ndarray, s: float, beta: np.ndarray, x: np.ndarray,
@@ -43,8 +29,8 @@ def pareto_rows(r: float, alpha: np.ndarray, s: float, beta: np.ndarray, x: np.n
     """(const, log alive term, log dead term) per customer; log L = const + logaddexp."""
     const = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
     l_alive = -(r + x) * np.log(alpha + t) - s * np.log(beta + t)
-    k1 = _log_k_rows(r, alpha, s, beta, x, tx)
-    k2 = _log_k_rows(r, alpha, s, beta, x, t)
+    k1 = log_k_pareto(r, alpha, s, beta, x, tx)
+    k2 = log_k_pareto(r, alpha, s, beta, x, t)
     with np.errstate(divide="ignore", invalid="ignore"):
         log_a0 = k1 + np.log1p(-np.exp(np.minimum(k2 - k1, 0.0)))
     return const, l_alive, np.log(s) - np.log(r + s + x) + log_a0
@@ -124,14 +110,7 @@ class ParetoNBDCovariates(CovariateFitter):
         if covariates is None:
             return np.full(n, alpha0), np.full(n, beta0)
         frame = as_frame(covariates, n, "ParetoNBDCovariates")
-        out = []
-        for which in ("purchase", "dropout"):
-            design = self.design_.get(which)
-            if design is None or not design.order:
-                out.append(np.zeros(n))
-                continue
-            gamma = np.array([self.coef_[f"{which}.{c}"] for c in design.columns])
-            out.append(design.matrix(frame, "covariates") @ gamma)
+        out = [self._static_eta(which, frame, n) for which in ("purchase", "dropout")]
         return alpha0 * np.exp(-out[0]), beta0 * np.exp(-out[1])
 
     def p_alive(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike,

@@ -74,6 +74,7 @@ class SBGCovariates(CovariateFitter):
     name = "sbg_covariates"
     label = "sBG with covariates"
     base_names = ("alpha", "beta")
+    process_prefix = False
     time_units = PERIODS
     lacks = {
         "alpha": "variation of churn across renewals (retention rates that change with tenure)",
@@ -183,13 +184,7 @@ class SBGCovariates(CovariateFitter):
 
     # ------------------------------------------------------------------ predictions
     def _eta(self, covariates: Any, n: int | None = None) -> np.ndarray:
-        design = self.design_.get("dropout")
-        gamma = np.array([self.coef_[k] for k in (design.columns if design else [])])
-        if covariates is None or design is None or not design.order:
-            return np.zeros(1 if n is None else n)
-        frame = as_frame(covariates, len(covariates), "SBGCovariates") if not isinstance(
-            covariates, pd.DataFrame) else covariates.reset_index(drop=True)
-        return design.matrix(frame, "covariates") @ gamma
+        return self._static_eta("dropout", covariates, n)
 
     def survival(self, t: Any, covariates: Any = None, *, unit: str | None = None) -> np.ndarray:
         """S(t) = B(α, β + t·exp(η_i))/B(α, β): share still active after ``t`` renewals.
