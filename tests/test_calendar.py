@@ -252,7 +252,7 @@ def test_bad_opening_hours_name_the_channel(change: dict[str, Any], message: str
     ({"day_of_week": {"mon-fri": 1}}, "day_of_week needs a weight for every day; missing: sat, sun"),
     ({"month_of_year": [1.0] * 13}, "month_of_year needs 12 weights"),
     ({"hour_of_day": [0.0] * 24}, "weights must not all be 0"),
-    ({"hour_of_day": [-1.0] + [1.0] * 23}, "greater than or equal to 0"),
+    ({"hour_of_day": [-1.0] + [1.0] * 23}, r"must be a finite number in \[0, inf\)"),
 ])
 def test_bad_arrival_profiles_are_refused(profile: dict[str, Any], message: str) -> None:
     from retention_sim import InputError

@@ -176,7 +176,7 @@ def test_cdnow_customers_seeded_from_their_rfm_follow_the_conditional_expectatio
     E[Y(39) | x, t_x, T] averaged over the bin, and the share alive at day 0 equals the mean
     P(alive), inside simultaneous 99% intervals over replications."""
     rfm = cdnow_rfm()
-    model = {"model": "bgnbd", "n": len(rfm), "unit": "week", "params": CDNOW}
+    model = {"model": "bgnbd", "n": len(rfm), "time_unit": "week", "params": CDNOW}
     sc = scenario_from_fits(model, horizon_days=39 * 7, customers=rfm)
     bg = BGNBD()
     bg.params_ = dict(CDNOW)
@@ -321,7 +321,7 @@ def test_a_table_given_in_memory_travels_through_yaml(tmp_path) -> None:
     from retention_sim import dump_scenario, load_scenario
 
     rfm = cdnow_rfm().head(300)
-    model = {"model": "bgnbd", "n": 300, "unit": "week", "params": CDNOW}
+    model = {"model": "bgnbd", "n": 300, "time_unit": "week", "params": CDNOW}
     sc = scenario_from_fits(model, horizon_days=91, customers=rfm)
     path = tmp_path / "fitted.yaml"
     dump_scenario(sc, path)

@@ -32,7 +32,7 @@ from retention_sim.scenario import shipped_names
 CASES = Path(__file__).resolve().parent / "data" / "reliability"
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--set", "population.initial_customers=200", "--set",
-        "population.acquisition.paid_per_period=20", "--set", "horizon_days=60"]
+        "population.acquisition.paid_per_period=20", "--set", "horizon_days=60.875"]
 
 
 # -- the reproducers -------------------------------------------------------------------------

@@ -62,7 +62,7 @@ def get(data: Any, path: tuple) -> Any:
 def mutants(draw: st.DrawFn) -> tuple[str, str]:
     """(description, YAML text) of a shipped scenario broken one way."""
     name = draw(st.sampled_from(NAMES))
-    data = json.loads(json.dumps(RAW[name]))
+    data = json.loads(json.dumps(RAW[name], default=str))  # a start_date is a date
     kind = draw(st.sampled_from(["wrong_type", "inf", "nan", "negative", "huge", "missing",
                                  "duplicate", "alias"]))
     paths = leaves(data)
