@@ -297,9 +297,10 @@ def test_the_estimator_refuses_or_warns_clearly() -> None:
     assert len(est.static) == 0
     # a segment label that alone tells churners from stayers
     sep = customers.assign(flag=np.where(customers["end"].notna(), "left", "stayed"))
-    with pytest.raises(ConvergenceError, match="perfect separation"):
+    with pytest.raises(ConvergenceError, match="perfect separation") as info:
         estimate_effects(read_histories(sep, events, observation_end=obs), static=["flag"],
                          lr_tests=False, half_life=60.0)
+    print(f"\n{info.value.one_line()}")
     with pytest.raises(InputError, match="needs purchase events"):
         estimate_effects(history, model="bgnbd")
     quiet = events[events["kind"] == "routine"].head(5).assign(outcome="")  # still open
@@ -448,6 +449,7 @@ def test_bad_histories_exit_2_with_one_line(tmp_path: Path, capsys, events: str,
     bad = tmp_path / "bad.csv"
     bad.write_text(events)
     line = one_error_line(capsys, main(["effects", str(customers), str(bad), *options]))
+    print(f"\n{line}")
     for text in expected:
         assert text in line, line
 

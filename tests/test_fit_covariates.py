@@ -26,6 +26,7 @@ from retention_sim.fit import (
     SBGCovariates,
 )
 from retention_sim.fit.bgnbd_cov import bgnbd_link_loglik
+from retention_sim.fit.paretonbd_cov import pareto_rows
 from retention_sim.fit.sbg_cov import prepare_rows, sbg_link_loglik
 from retention_sim.kernel.errors import ConvergenceError, DataWarning, InputError
 
@@ -64,6 +65,9 @@ def test_sbg_without_covariates_is_the_plain_sbg() -> None:
     k, churned = survivor_rows(REGULAR)
     plain = SBG().fit(REGULAR)
     cov = SBGCovariates().fit(k, churned, period="year")
+    print(f"\nno covariates: alpha {cov.params_['alpha']:.6f} vs {plain.params_['alpha']:.6f}, "
+          f"beta {cov.params_['beta']:.6f} vs {plain.params_['beta']:.6f}, LL "
+          f"{cov.log_likelihood_:.8f} vs {plain.log_likelihood_:.8f}")
     for name in ("alpha", "beta"):
         assert cov.params_[name] == pytest.approx(plain.params_[name], rel=1e-7)
         assert cov.se_[name] == pytest.approx(plain.se_[name], rel=1e-6)
@@ -71,20 +75,54 @@ def test_sbg_without_covariates_is_the_plain_sbg() -> None:
     assert cov.time_unit_ == "year"
 
 
+def link_data(rng: np.random.Generator, k: np.ndarray, churned: np.ndarray, static: int,
+              varying: int, keep: float = 1.0) -> dict[str, np.ndarray]:
+    """Rows of the link likelihoods: ``static`` normal covariates per customer and
+    ``varying`` normal time-varying ones at a share ``keep`` of the customers' events."""
+    z = rng.normal(size=(k.size, static))
+    rows = [(i, j) for i in range(k.size) for j in range(1, k[i] + 1)
+            if keep == 1.0 or rng.random() < keep]
+    tc = np.array([r[0] for r in rows], dtype=np.int64)
+    te = np.array([r[1] for r in rows], dtype=np.int64)
+    tx = rng.normal(size=(tc.size, varying))
+    data = prepare_rows(k, churned, z, tc, te, tx)
+    data["xs_cols"] = [tx[:, j].copy() for j in range(varying)]
+    data["z"] = z
+    return data
+
+
 def test_link_likelihood_at_zero_effects_is_the_sbg_likelihood_exactly() -> None:
     rng = np.random.default_rng(3)
     n = 400
     k = rng.integers(1, 9, n)
     churned = rng.random(n) < 0.5
-    z = rng.normal(size=(n, 2))
-    tc = np.repeat(np.arange(n), k)
-    te = np.concatenate([np.arange(1, m + 1) for m in k])
-    tx = rng.normal(size=(tc.size, 3))
-    data = prepare_rows(k, churned, z, tc, te, tx)
-    data["xs_cols"] = [tx[:, j].copy() for j in range(3)]
+    data = link_data(rng, k, churned, 2, 3)
     ll, _ = sbg_link_loglik(0.8, 2.5, np.zeros(2), np.zeros(3), data)
     plain = SBG.from_params(alpha=0.8, beta=2.5).individual_log_likelihood(k, churned).sum()
+    print(f"\nzero effects: sBG link {ll:.12f} vs plain {plain:.12f}")
     assert ll == pytest.approx(plain, rel=1e-13)
+
+
+def test_counting_likelihoods_at_zero_effects_are_the_plain_likelihoods_exactly() -> None:
+    """BG/NBD (purchase, static and time-varying dropout covariates) and Pareto/NBD (purchase
+    and dropout covariates) with every coefficient 0: the plain models' log-likelihoods."""
+    cdnow = load_cdnow_summary()
+    x = cdnow["frequency"].to_numpy(dtype=float)
+    tx, T = cdnow["recency"].to_numpy(), cdnow["T"].to_numpy()
+    data = link_data(np.random.default_rng(6), x.astype(np.int64), np.zeros(x.size, bool), 2, 2)
+    data.update({"x": x, "tx": tx, "T": T, "zp": data["z"], "pos": x > 0})
+    bg = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+    ll_bg, _ = bgnbd_link_loglik(*bg.values(), np.zeros(2), np.zeros(2), np.zeros(2), data)
+    plain_bg = BGNBD.from_params(**bg).individual_log_likelihood(x, tx, T).sum()
+    pn = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}
+    const, alive, dead = pareto_rows(pn["r"], np.full(x.size, pn["alpha"]), pn["s"],
+                                     np.full(x.size, pn["beta"]), x, tx, T)
+    ll_pn = float(np.sum(const + np.logaddexp(alive, dead)))
+    plain_pn = ParetoNBD.from_params(**pn).individual_log_likelihood(x, tx, T).sum()
+    print(f"\nzero effects: BG/NBD {ll_bg:.10f} vs {plain_bg:.10f}, Pareto/NBD {ll_pn:.10f} vs "
+          f"{plain_pn:.10f}")
+    assert ll_bg == pytest.approx(plain_bg, rel=1e-12)
+    assert ll_pn == pytest.approx(plain_pn, rel=1e-12)
 
 
 def test_link_gradients_match_finite_differences() -> None:
@@ -92,13 +130,8 @@ def test_link_gradients_match_finite_differences() -> None:
     n = 300
     k = rng.integers(1, 7, n)
     churned = rng.random(n) < 0.6
-    z = rng.normal(size=(n, 2))
-    rows = [(i, j) for i in range(n) for j in range(1, k[i] + 1) if rng.random() < 0.6]
-    tc = np.array([r[0] for r in rows])
-    te = np.array([r[1] for r in rows])
-    tx = rng.normal(size=(tc.size, 2))
-    data = prepare_rows(k, churned, z, tc, te, tx)
-    data["xs_cols"] = [tx[:, j].copy() for j in range(2)]
+    data = link_data(rng, k, churned, 2, 2, keep=0.6)
+    z = data["z"]
     p = np.array([0.8, 2.0, 0.3, -0.2, 0.5, 0.1])
     _, g = sbg_link_loglik(p[0], p[1], p[2:4], p[4:], data)
     h = 1e-6
@@ -177,6 +210,9 @@ def test_sbg_with_little_heterogeneity_agrees_with_a_cloglog_glm() -> None:
     design = sm.add_constant(np.column_stack([z[tc], xv]))
     link = sm.families.links.CLogLog()
     glm = sm.GLM(y, design, family=sm.families.Binomial(link=link)).fit()
+    print("\n" + "; ".join(f"{name}: sBG {fit.coef_[name]:.4f} (se {fit.se_[name]:.4f}), GLM "
+                           f"{glm.params[j]:.4f} (se {glm.bse[j]:.4f})"
+                           for j, name in ((1, "z"), (2, "x"))))
     for j, name in ((1, "z"), (2, "x")):
         se = max(glm.bse[j], fit.se_[name])
         assert abs(fit.coef_[name] - glm.params[j]) < se, (name, fit.coef_[name], glm.params[j])
@@ -230,6 +266,8 @@ def test_static_covariates_are_recovered(model: str) -> None:
     truth = {"purchase.group[b]": gp[0], "purchase.income": gp[1],
              "dropout.group[b]": gd[0], "dropout.income": gd[1]}
     crit = simultaneous_z(0.99, len(truth))
+    print(f"\n{model}: " + ", ".join(f"{name} {m.coef_[name]:.3f} (se {m.se_[name]:.3f}, true "
+                                      f"{value})" for name, value in truth.items()))
     for name, value in truth.items():
         assert abs(m.coef_[name] - value) < crit * m.se_[name], (name, m.coef_[name], value)
         lo, hi = m.summary.loc[name, ["ci_low_95", "ci_high_95"]]
@@ -242,6 +280,7 @@ def test_a_constant_covariate_is_left_out_and_the_fit_is_the_plain_fit(fitter: t
     plain = fitter().fit(cdnow)
     with pytest.warns(DataWarning, match="'region' has one value"):
         m = fitter().fit(cdnow, covariates=pd.DataFrame({"region": ["north"] * len(cdnow)}))
+    print(f"\nconstant covariate: LL {m.log_likelihood_!r} vs plain {plain.log_likelihood_!r}")
     assert m.coef_ == {}
     assert m.params_ == pytest.approx(plain.params_, rel=1e-12)
     assert m.log_likelihood_ == plain.log_likelihood_
