@@ -153,6 +153,16 @@ def _times(raw: pd.Series, column: str, source: str | None, rows: np.ndarray,
     return out
 
 
+def _refuse_blank(values: np.ndarray, frame: pd.DataFrame, role: str, source: str | None,
+                  what: str) -> None:
+    """Name the first row whose ``role`` time is empty: every ``what`` needs one."""
+    blank = np.flatnonzero(np.isnan(values))
+    if blank.size:
+        i = int(blank[0])
+        raise InputError(f"{where(i, _col(frame, role), source)}: empty; every {what} needs a "
+                         f"{role}.", source)
+
+
 def _flags(raw: pd.Series, column: str, source: str | None, rows: np.ndarray) -> np.ndarray:
     if pd.api.types.is_bool_dtype(raw):
         return raw.to_numpy(dtype=bool)
@@ -238,11 +248,7 @@ def read_histories(customers: PathOrFrame, events: PathOrFrame, *,
                             **opts)
         origin = first.min().normalize()
     start = _times(cdf["start"], _col(cdf, "start"), csrc, crow, numeric, origin, opts)
-    blank_start = np.flatnonzero(np.isnan(start))
-    if blank_start.size:
-        i = int(blank_start[0])
-        raise InputError(f"{where(i, _col(cdf, 'start'), csrc)}: empty; every customer needs a "
-                         "start.", csrc)
+    _refuse_blank(start, cdf, "start", csrc, "customer")
     end = _times(cdf["end"], _col(cdf, "end"), csrc, crow, numeric, origin, opts)
     before = np.flatnonzero(end < start)
     if before.size:
@@ -266,11 +272,7 @@ def read_histories(customers: PathOrFrame, events: PathOrFrame, *,
                          "customer table.", esrc)
     cust = cust.astype(np.int64)
     time = _times(edf["time"], _col(edf, "time"), esrc, erow, numeric, origin, opts)
-    blank_time = np.flatnonzero(np.isnan(time))
-    if blank_time.size:
-        i = int(blank_time[0])
-        raise InputError(f"{where(i, _col(edf, 'time'), esrc)}: empty; every event needs a "
-                         "time.", esrc)
+    _refuse_blank(time, edf, "time", esrc, "event")
     kind = edf["kind"].astype(str).str.strip().str.lower().replace(_KIND_ALIASES)
     bad = np.flatnonzero(~kind.isin(HISTORY_KINDS).to_numpy())
     if bad.size:

@@ -29,7 +29,7 @@ from scipy.special import betaln, digamma, gammaln, roots_jacobi
 from ..kernel.errors import InputError
 from .base import ArrayLike, check_rfm_identified, rfm_arrays
 from .covariates import CovariateDesign, CovariateFitter, as_frame, time_varying_rows
-from .sbg_cov import beta_link_terms, beta_step, link_sums, prepare_rows
+from .sbg_cov import link_terms, prepare_rows
 
 __all__ = ["BGNBDCovariates"]
 
@@ -240,20 +240,11 @@ def bgnbd_link_loglik(r: float, alpha0: float, a: float, b: float, gp: np.ndarra
     x, tx, t, pos = data["x"], data["tx"], data["T"], data["pos"]
     zp = data["zp"]
     alpha = alpha0 * np.exp(-(zp @ gp)) if zp.shape[1] else np.full(x.size, alpha0)
-    c, dc, last, dlast = link_sums(gs, gt, data)
-    lb0, da0, db0, _ = beta_link_terms(a, b, np.zeros(1))
-    lb_k, da_k, db_k, dc_k = beta_link_terms(a, b, c)
-    cp = np.maximum(c - last, 0.0)
-    lb_p, da_p, db_p, dc_p = beta_link_terms(a, b, cp)
+    terms = link_terms(a, b, gs, gt, data)
+    lb0, da0, db0, lb_k, da_k, db_k, dc_k, da_p, db_p, dc_p, dc, dlast, q, log_diff, s = terms
     rx = r + x
     log_at = np.log(alpha + t)
     log_atx = np.log(alpha + tx)
-    step = beta_step(a, b, cp, last, lb_k, lb_p)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        q = np.exp(step)
-        one_minus = -np.expm1(step)
-        log_diff = lb_p + np.log(one_minus)
-        s = 1.0 / one_minus
     u1 = lb_k - rx * log_at
     u2 = np.where(pos, log_diff - rx * log_atx, -np.inf)
     top = np.logaddexp(u1, u2)

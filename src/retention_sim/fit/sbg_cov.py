@@ -18,7 +18,7 @@ numerical integration) with an analytic gradient.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -28,7 +28,7 @@ from ..kernel.errors import ConvergenceError, InputError
 from ..kernel.units import PERIODS
 from .covariates import CovariateDesign, CovariateFitter, as_frame, time_varying_rows
 
-__all__ = ["SBGCovariates", "beta_link_terms"]
+__all__ = ["SBGCovariates", "beta_link_terms", "link_terms", "LinkTerms"]
 
 
 def beta_link_terms(a: float, b: float, c: np.ndarray) -> tuple[np.ndarray, np.ndarray,
@@ -343,22 +343,54 @@ def link_sums(gs: np.ndarray, gt: np.ndarray, data: dict[str, np.ndarray]
     return c, dc, last, dlast
 
 
-def sbg_link_loglik(a: float, b: float, gs: np.ndarray, gt: np.ndarray,
-                    data: dict[str, np.ndarray]) -> tuple[float, np.ndarray]:
-    """Log-likelihood and gradient in (α, β, γ) of the sBG with the cloglog link."""
-    churn = data["churn"]
+class LinkTerms(NamedTuple):
+    """What the sBG and BG/NBD link likelihoods share, per customer: log B(a, b + C) at
+    C = 0 (``*0``), at C_k (``*_k``) and at C_{k−1} (``*_p``) with their derivatives in a,
+    b and C; the sums' derivatives ``dc``, ``dlast`` in the coefficients; and for a drop
+    at the last step q = B(C_k)/B(C_{k−1}), log[B(C_{k−1}) − B(C_k)] and 1/(1 − q)."""
+
+    lb0: np.ndarray
+    da0: np.ndarray
+    db0: np.ndarray
+    lb_k: np.ndarray
+    da_k: np.ndarray
+    db_k: np.ndarray
+    dc_k: np.ndarray
+    da_p: np.ndarray
+    db_p: np.ndarray
+    dc_p: np.ndarray
+    dc: np.ndarray
+    dlast: np.ndarray
+    q: np.ndarray
+    log_diff: np.ndarray
+    s: np.ndarray
+
+
+def link_terms(a: float, b: float, gs: np.ndarray, gt: np.ndarray,
+               data: dict[str, np.ndarray]) -> LinkTerms:
+    """The shared terms of the link likelihoods (:class:`LinkTerms`)."""
     c, dc, last, dlast = link_sums(gs, gt, data)
     lb0, da0, db0, _ = beta_link_terms(a, b, np.zeros(1))
     lb_k, da_k, db_k, dc_k = beta_link_terms(a, b, c)
     cp = np.maximum(c - last, 0.0)
     lb_p, da_p, db_p, dc_p = beta_link_terms(a, b, cp)
-    # churners: log[B(C_{k-1}) - B(C_k)] = lb_p + log1p(-q), q = exp(lb_k - lb_p)
+    # a drop at the last step: log[B(C_{k-1}) - B(C_k)] = lb_p + log1p(-q), q = exp(lb_k - lb_p)
     step = beta_step(a, b, cp, last, lb_k, lb_p)
     with np.errstate(divide="ignore", invalid="ignore"):
-        r = np.exp(step)
+        q = np.exp(step)
         one_minus = -np.expm1(step)
         log_diff = lb_p + np.log(one_minus)
         s = 1.0 / one_minus
+    return LinkTerms(lb0, da0, db0, lb_k, da_k, db_k, dc_k, da_p, db_p, dc_p, dc, dlast, q,
+                     log_diff, s)
+
+
+def sbg_link_loglik(a: float, b: float, gs: np.ndarray, gt: np.ndarray,
+                    data: dict[str, np.ndarray]) -> tuple[float, np.ndarray]:
+    """Log-likelihood and gradient in (α, β, γ) of the sBG with the cloglog link."""
+    churn = data["churn"]
+    t = link_terms(a, b, gs, gt, data)
+    lb0, da0, db0, lb_k, da_k, db_k, dc_k, da_p, db_p, dc_p, dc, dlast, r, log_diff, s = t
     ll_i = np.where(churn, log_diff, lb_k) - lb0[0]
     # d log(B_p - B_k) = (d lb_p - r d lb_k)/(1 - r)
     with np.errstate(invalid="ignore"):
