@@ -62,3 +62,14 @@ def mean_half_width(values: np.ndarray, level: float = 0.99, k: int = 1) -> floa
     """Half-width of the Student-t interval of the mean of ``values`` (``k`` checks)."""
     x = np.asarray(values, dtype=float)
     return simultaneous_t(level, k, x.size - 1) * float(x.std(ddof=1)) / float(np.sqrt(x.size))
+
+
+def one_error_line(capsys, code: int, expected_code: int = 2) -> str:
+    """The single stderr line of a command that failed with ``expected_code``."""
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert code == expected_code, captured.err
+    assert len(lines) == 1, captured.err
+    assert "Traceback" not in captured.err
+    assert len(lines[0]) < 500
+    return lines[0]

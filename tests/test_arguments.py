@@ -12,10 +12,19 @@ import pandas as pd
 import pytest
 
 import retention_sim as rs
-from retention_sim.calibrate import calibrate_effects, scenario_from_fits, segment_from_fits
+from retention_sim.calibrate import (
+    apply_effects,
+    calibrate_effects,
+    estimate_effects,
+    experience_covariates,
+    scenario_from_fits,
+    segment_from_fits,
+    segments_from_covariates,
+)
 from retention_sim.claims import car_wash_experiment, clv_ratio, reproduce
 from retention_sim.data import (
     load_cdnow_summary,
+    read_histories,
     read_rfm,
     read_subscriptions,
     read_transactions,
@@ -27,9 +36,12 @@ from retention_sim.fit import (
     BGNBD,
     MBGNBD,
     SBG,
+    BGNBDCovariates,
     GammaGamma,
     KaplanMeier,
     ParetoNBD,
+    ParetoNBDCovariates,
+    SBGCovariates,
     compare_cohorts,
     fit_file,
     score_customers,
@@ -50,6 +62,17 @@ def alt() -> rs.ScenarioConfig:
 
 def fitted() -> BGNBD:
     return BGNBD().fit(load_cdnow_summary())
+
+
+def history():  # a customer table and an events log (docs/model.md §5.6)
+    return read_histories(pd.DataFrame({"customer_id": [1, 2], "start": [0.0, 0.0],
+                                        "end": [40.0, None]}),
+                          pd.DataFrame({"customer_id": [1], "time": [3.0], "kind": ["problem"],
+                                        "outcome": ["unresolved"]}), observation_end=90.0)
+
+
+def cdnow_rows(n: int = 200) -> pd.DataFrame:
+    return load_cdnow_summary().head(n)
 
 #: (id, callable, the parameter the message must name)
 CASES: list[tuple[str, Callable[[], Any], str]] = [
@@ -137,6 +160,53 @@ CASES: list[tuple[str, Callable[[], Any], str]] = [
         period="fortnight"), "period"),
     ("compare-cohorts-by", lambda: compare_cohorts(pd.DataFrame(
         {"period": [0, 1], "alive": [10, 5]}), by="plan"), "plan"),
+    ("read-histories-after-end", lambda: read_histories(
+        pd.DataFrame({"customer_id": [1], "start": [0.0]}),
+        pd.DataFrame({"customer_id": [1], "time": [1.0], "kind": ["problem"]}),
+        after_end="keep"), "after_end"),
+    ("read-histories-observation-end", lambda: read_histories(
+        pd.DataFrame({"customer_id": [1], "start": [0.0]}),
+        pd.DataFrame({"customer_id": [1], "time": [1.0], "kind": ["problem"]}),
+        observation_end=float("nan")), "observation_end"),
+    ("read-histories-columns", lambda: read_histories(
+        pd.DataFrame({"customer_id": [1], "start": [0.0]}),
+        pd.DataFrame({"customer_id": [1], "time": [1.0], "kind": ["problem"]}),
+        event_columns="moment=time"), "event_columns"),
+    ("estimate-effects-history", lambda: estimate_effects("events.csv"), "history"),
+    ("estimate-effects-model", lambda: estimate_effects(history(), model="weibull"), "model"),
+    ("estimate-effects-half-life", lambda: estimate_effects(history(), half_life=float("inf")),
+     "half_life"),
+    ("estimate-effects-bounds", lambda: estimate_effects(history(), bounds=(10.0, 1.0)),
+     "bounds"),
+    ("estimate-effects-level", lambda: estimate_effects(history(), level=95), "level"),
+    ("estimate-effects-effects", lambda: estimate_effects(history(), effects="unresolved"),
+     "effects"),
+    ("estimate-effects-name", lambda: estimate_effects(history(), effects=["delight"]),
+     "effects"),
+    ("estimate-effects-static", lambda: estimate_effects(history(), static=["plan"]), "static"),
+    ("experience-covariates-half-life", lambda: experience_covariates(history(), 0.0),
+     "half_life"),
+    ("experience-covariates-renewal", lambda: experience_covariates(history(), 30.0,
+                                                                    renewal="fortnight"),
+     "renewal"),
+    ("apply-effects-scenario", lambda: apply_effects("baseline", {"unresolved": 1.0}),
+     "scenario"),
+    ("apply-effects-effects", lambda: apply_effects(small(), 3.0), "effects"),
+    ("apply-effects-value", lambda: apply_effects(small(), {"unresolved": float("inf")}),
+     "effects.unresolved"),
+    ("segments-from-covariates-model", lambda: segments_from_covariates(fitted(), "plan"),
+     "SBGCovariates"),
+    ("sbg-covariates-rows", lambda: SBGCovariates().fit([1, 2, 3], [True, False, True],
+                                                        pd.DataFrame({"plan": ["a", "b"]})),
+     "one row per customer"),
+    ("bgnbd-covariates-rows", lambda: BGNBDCovariates().fit(
+        cdnow_rows(), covariates=pd.DataFrame({"x": [1.0, 2.0]}), dropout=["x"]),
+     "one row per customer"),
+    ("paretonbd-covariates-name", lambda: ParetoNBDCovariates().fit(
+        cdnow_rows(), covariates=pd.DataFrame({"x": np.arange(200.0)}), purchase=["y"]),
+     "'y'"),
+    ("histories-replication", lambda: rs.run(small(), workers=1).histories(replication=7),
+     "replication"),
 ]
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import one_error_line
 
 from retention_sim import load_scenario, run, scenario_from_dict, shipped_scenario
 from retention_sim.cli import main, user_error
@@ -32,17 +33,6 @@ CASES = Path(__file__).resolve().parent / "data" / "reliability"
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--set", "population.initial_customers=200", "--set",
         "population.acquisition.paid_per_period=20", "--set", "horizon_days=60.875"]
-
-
-def one_error_line(capsys, code: int, expected_code: int = 2) -> str:
-    """The single stderr line of a command that failed with ``expected_code``."""
-    captured = capsys.readouterr()
-    lines = captured.err.strip().splitlines()
-    assert code == expected_code, captured.err
-    assert len(lines) == 1, captured.err
-    assert "Traceback" not in captured.err
-    assert len(lines[0]) < 500
-    return lines[0]
 
 
 # -- the reproducers -------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 ``customers`` one row per replication × customer;
 ``problems``  one row per replication × problem (reported or silent, surfaced or not);
 ``summary``   one row per replication with the headline metrics;
+``histories()`` one replication as a customer table and an events log (docs/model.md §5.6);
 ``metrics()`` mean and 95% confidence interval of each metric over replications.
 """
 
@@ -20,13 +21,17 @@ import pandas as pd
 
 from .engine import RunOutput, collect_warnings
 from .kernel.atomic import MANIFEST, OutputFolder, atomic_write
-from .kernel.codes import KINDS, SOURCES
+from .kernel.codes import HISTORY_KINDS, HISTORY_OUTCOMES, KINDS, SOURCES
 from .kernel.errors import InputError, invalid_parameter
 from .kernel.stats import t_interval
 
 CHURN_CAUSES = ("base", "service")
 
-__all__ = ["Result", "summarise", "finite_or_none", "channel_names"]
+__all__ = ["Result", "summarise", "finite_or_none", "channel_names", "write_history_files",
+           "HISTORY_FILES"]
+
+#: the files of customer histories (:meth:`Result.write_histories`)
+HISTORY_FILES = ("history_customers.csv", "history_events.csv")
 
 
 _TOTALS = ("acquired", "churned", "purchases", "revenue", "gross_margin", "profit", "contacts",
@@ -98,6 +103,19 @@ def _channel_summary(periods: dict[str, np.ndarray], channel: str) -> dict[str, 
         f"{channel}.occupancy": float(np.nansum(col("occupancy") * hours) / h) if h else math.nan,
         f"{channel}.agent_hours": float(h),
     }
+
+
+def write_history_files(folder: str | Path, customers: pd.DataFrame,
+                        events: pd.DataFrame) -> list[str]:
+    """Write customer histories (:meth:`Result.histories`) into the existing ``folder`` as
+    ``history_customers.csv`` (with the ``observation_end`` of ``customers.attrs`` as a
+    column, days) and ``history_events.csv``; no atomicity of its own (the callers write
+    into a temporary folder).  Returns the file names."""
+    folder = Path(folder)
+    customers = customers.assign(observation_end=customers.attrs["observation_end"])
+    customers.to_csv(folder / HISTORY_FILES[0], index=False, float_format="%.10g")
+    events.to_csv(folder / HISTORY_FILES[1], index=False, float_format="%.10g")
+    return list(HISTORY_FILES)
 
 
 def finite_or_none(x: float) -> float | None:
@@ -220,10 +238,13 @@ class Result:
                    for name, row in self.metrics().iterrows()}
         return {"scenario": self.scenario, "replications": self.replications, "metrics": metrics}
 
-    def write(self, out_dir: str | Path, *, overwrite: bool = False) -> list[Path]:
+    def write(self, out_dir: str | Path, *, overwrite: bool = False,
+              histories: bool = False) -> list[Path]:
         """Write the result folder: ``summary.json``, ``periods.csv``, ``customers.parquet``
         (when customers were recorded), ``contacts.parquet`` and ``problems.parquet``
-        (service on) and ``manifest.json``.
+        (service on), with ``histories`` the first replication's customer histories
+        (``history_customers.csv``, ``history_events.csv``; :meth:`histories`), and
+        ``manifest.json``.
 
         The folder is complete or absent: it is written into a temporary sibling and
         renamed into place (:class:`~retention_sim.kernel.atomic.OutputFolder`).
@@ -235,16 +256,22 @@ class Result:
             which is then replaced whole.
         overwrite : bool, default False
             Replace an existing result folder.
+        histories : bool, default False
+            Also write the customer histories.
 
         Raises
         ------
         InputError
             ``out_dir`` is a file, cannot be written, already holds a result (without
-            ``overwrite``), holds other files, or is being written by another process.
+            ``overwrite``), holds other files, or is being written by another process;
+            with ``histories``, the run did not record customers.
         """
         out = Path(out_dir)
+        tables = self.histories() if histories else None  # refused before the folder
         with OutputFolder(out, overwrite=overwrite) as tmp:
             names = self.write_files(tmp)
+            if tables is not None:
+                names += write_history_files(tmp, *tables)
         return [out / name for name in [*names, MANIFEST]]
 
     def write_files(self, folder: str | Path) -> list[str]:
@@ -267,6 +294,133 @@ class Result:
             problems.to_parquet(folder / "problems.parquet", index=False)
             names.append("problems.parquet")
         return names
+
+    def histories(self, replication: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """One replication's customer histories in the format real systems export
+        (docs/model.md §5.6): a customer table and an events log.
+
+        Parameters
+        ----------
+        replication : int, optional
+            Which replication (default: the first).
+
+        Returns
+        -------
+        customers : pandas.DataFrame
+            ``customer_id, start, end, segment, source``: days since day 0; ``end`` is NaN
+            for a customer still active at the horizon (censored); ``start`` is negative
+            for customers of an existing base (acquired before day 0; their events before
+            day 0 are not in the log).
+        events : pandas.DataFrame
+            ``customer_id, time, kind, channel, attempt, wait_minutes, handle_minutes,
+            end_time, outcome, retried`` in time order (times in days): purchases (when
+            recorded), problems the customer did not report (``unreported_problem``, from
+            the problems table) and desk contacts (``problem``, ``routine``,
+            ``outreach``) with their end (``end_time``, NaN while open; waits count open
+            time on a desk with opening hours, so the end can be later than arrival + wait
+            + handling), outcome (``resolved_first_contact``, ``resolved_after_retries``,
+            ``unresolved``, ``abandoned``; empty while still open at the horizon) and
+            whether a further attempt was planned (``retried``).  A retry due after its
+            customer was lost in the same slice (docs/model.md §2.1) is left out: it never
+            reached the customer.  ``attrs``: ``observation_end`` (the horizon, days),
+            ``time_unit`` ("day").
+
+        Raises
+        ------
+        InputError
+            The run did not record customers (``record_customers=True``).
+        """
+        outs = {o.replication: o for o in self.outputs}
+        rep = self.outputs[0].replication if replication is None else replication
+        if rep not in outs:
+            raise invalid_parameter("replication", "Result.histories",
+                                    f"one of {sorted(outs)}", replication)
+        o = outs[rep]
+        if o.customers is None:
+            raise InputError("This run did not record customers; run it with "
+                             "record_customers=True to get Result.histories().")
+        c = o.customers
+        customers = pd.DataFrame({
+            "customer_id": c["customer_id"], "start": c["acquired_day"], "end": c["churned_day"],
+            "segment": np.asarray(o.segments, dtype=object)[c["segment"]],
+            "source": np.asarray(SOURCES, dtype=object)[c["source"]]})
+        parts = []
+        empty_text = np.full(0, "", dtype=object)
+        if "purchases" in o.extra:
+            p = o.extra["purchases"]
+            n = p["day"].size
+            parts.append(pd.DataFrame({"customer_id": p["customer_id"], "time": p["day"],
+                                       "kind": np.full(n, "purchase", dtype=object)}))
+        if "problems" in o.extra:
+            pr = o.extra["problems"]
+            silent = ~pr["reported"]
+            parts.append(pd.DataFrame({"customer_id": pr["customer_id"][silent],
+                                       "time": pr["day"][silent],
+                                       "kind": np.full(int(silent.sum()), "unreported_problem",
+                                                       dtype=object)}))
+        if "contacts" in o.extra:
+            ct = o.extra["contacts"]
+            kind = np.asarray(["routine", "problem", "outreach"], dtype=object)[ct["kind"]]
+            ended = np.isfinite(ct["end_day"])
+            outcome = np.where(~ended, "", np.where(
+                ct["abandoned"], HISTORY_OUTCOMES[3], np.where(
+                    ct["resolved"], np.where(ct["attempt"] == 1, HISTORY_OUTCOMES[0],
+                                             HISTORY_OUTCOMES[1]), HISTORY_OUTCOMES[2])))
+            parts.append(pd.DataFrame({
+                "customer_id": ct["customer_id"], "time": ct["arrival_day"], "kind": kind,
+                "channel": np.asarray(o.extra["channels"], dtype=object)[ct["channel"]],
+                "attempt": ct["attempt"].astype(np.int64), "wait_minutes": ct["wait_minutes"],
+                "handle_minutes": ct["handle_minutes"], "end_time": ct["end_day"],
+                "outcome": outcome.astype(object), "retried": ct["retried"]}))
+        columns = ["customer_id", "time", "kind", "channel", "attempt", "wait_minutes",
+                   "handle_minutes", "end_time", "outcome", "retried"]
+        events = (pd.concat(parts, ignore_index=True) if parts else
+                  pd.DataFrame({"customer_id": np.empty(0, np.int64), "time": np.empty(0),
+                                "kind": empty_text}))
+        for col in columns:
+            if col not in events.columns:
+                events[col] = np.nan
+        events = events[columns]
+        # a retry is submitted at a slice boundary for a day inside the coming slice; a
+        # customer lost earlier in that slice never makes it (it has no effect): not logged
+        churned = c["churned_day"][events["customer_id"].to_numpy()]
+        events = events[~(events["time"].to_numpy() > churned)].reset_index(drop=True)
+        events["kind"] = pd.Categorical(events["kind"], categories=HISTORY_KINDS)
+        events = events.sort_values(["time", "customer_id"], kind="stable").reset_index(drop=True)
+        horizon = float(o.periods["period_end_day"][-1])
+        for frame in (customers, events):
+            frame.attrs = {"observation_end": horizon, "time_unit": "day"}
+        return customers, events
+
+    def write_histories(self, out_dir: str | Path, replication: int | None = None, *,
+                        overwrite: bool = False) -> list[Path]:
+        """Write :meth:`histories` as a folder holding ``history_customers.csv``,
+        ``history_events.csv`` and ``manifest.json``, complete or absent
+        (:class:`~retention_sim.kernel.atomic.OutputFolder`).
+
+        Times are days since day 0; the end of observation is the customer file's
+        ``observation_end`` column.
+
+        Parameters
+        ----------
+        out_dir : path
+            The folder; new, empty or (with ``overwrite``) a previous result or histories
+            folder, which is then replaced whole.
+        replication : int, optional
+            Which replication (default: the first).
+        overwrite : bool, default False
+            Replace an existing result folder.
+
+        Raises
+        ------
+        InputError
+            As :meth:`histories`, and as :meth:`write` for the folder.
+        """
+        tables = self.histories(replication)  # refused before any folder is touched
+        out = Path(out_dir)
+        with OutputFolder(out, overwrite=overwrite, kind="history") as tmp:
+            names = write_history_files(tmp, *tables)
+        return [out / name for name in [*names, MANIFEST]]
 
     def to_csv(self, path: str | Path) -> Path:
         """Write the periods table as CSV."""

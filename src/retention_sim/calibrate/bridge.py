@@ -16,22 +16,28 @@ Fits are accepted as fitted objects (``retention_sim.fit``) or as the JSON mappi
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from pydantic import ValidationError
+from scipy import optimize, special
 
-from ..kernel.errors import InputError, NotFittedError
+from ..kernel.errors import DataWarning, InputError, NotFittedError
 from ..kernel.units import UNIT_DAYS
 from ..scenario import ScenarioConfig, Segment, scenario_from_dict
 
-__all__ = ["segment_from_fits", "scenario_from_fits"]
+__all__ = ["segments_from_covariates", "segment_from_fits", "scenario_from_fits"]
 
 _RATE_UNITS = ("day", "week", "month", "year")  # units the scenario's rate keys accept
 _RENEWALS = ("week", "month", "quarter", "year")  # sbg renewal periods
 _NEEDS = {"bgnbd": ("r", "alpha", "a", "b"), "paretonbd": ("r", "alpha", "s", "beta"),
           "sbg": ("alpha", "beta"), "gammagamma": ("p", "q", "gamma")}
+#: fits with covariates and the plain model of their baseline customers
+_COVARIATE_FITS = {"sbg_covariates": "sbg", "bgnbd_covariates": "bgnbd",
+                   "paretonbd_covariates": "paretonbd"}
 
 
 # --------------------------------------------------------------------------- the bridge
@@ -39,6 +45,11 @@ def _fit_values(model: Any, role: str) -> tuple[str, dict[str, float], int, str 
     """(model name, parameters, fitted size, time unit or None) of a fit or its JSON."""
     get = model.get if isinstance(model, Mapping) else lambda key: getattr(model, key, None)
     name = get("model") if isinstance(model, Mapping) else get("name")
+    if name in _COVARIATE_FITS:
+        raise InputError(f"The {role!r} parameter is a fit with covariates ({name}), whose "
+                         "customers differ by their covariates: give it to scenario_from_fits "
+                         "with customers=... (per-customer dropout multipliers) or to "
+                         "segments_from_covariates (one segment per level).")
     if name not in _NEEDS:
         raise InputError(f"The {role!r} parameter must be a fitted BG/NBD, Pareto/NBD, sBG or "
                          "Gamma-Gamma model (from retention_sim.fit or `retention-sim fit "
@@ -186,11 +197,19 @@ def scenario_from_fits(transaction_model: Any, spend_model: Any = None, *,
     customers : DataFrame, mapping of columns or path, optional
         The customers to simulate, one row each (``customer_id``, ``frequency``, ``recency``,
         ``T`` in the fit's time unit, optional ``monetary_value``, ``start_date`` or
-        ``tenure_days``, ``segment``; e.g. the RFM table of
+        ``tenure_days``, ``segment``, ``dropout_multiplier``; e.g. the RFM table of
         :func:`~retention_sim.data.summarise_transactions` at the end of the observation).
         Each customer's traits and alive/dead status at day 0 are drawn from the fitted
         model's posterior given their history, and results keep their ``customer_id``
         (customers table ``client_id``).  Replaces the cohort (leave ``n_customers`` out).
+        With a covariate fit (``SBGCovariates``, ``BGNBDCovariates``,
+        ``ParetoNBDCovariates``) the table (a DataFrame or mapping) also holds the fit's
+        static dropout covariates: the segment is the fit's baseline customer and each
+        customer gets ``dropout_multiplier`` = exp(γ'(z_i − z̄))
+        (:meth:`~retention_sim.fit.covariates.CovariateFitter.dropout_multiplier`), so
+        θ' = 1 − (1 − θ)^m_i (sBG, BG/NBD) or μ' = m_i·μ (Pareto/NBD) exactly as the fit
+        has it.  Time-varying covariates (the service experiences; set them with
+        :func:`apply_effects`) and purchase covariates are left out, with a warning.
     start_date : date or str, optional
         The date of day 0 (needed when ``customers`` has a ``start_date`` column).
 
@@ -203,9 +222,11 @@ def scenario_from_fits(transaction_model: Any, spend_model: Any = None, *,
     Raises
     ------
     InputError
-        A bad fit, unit or argument, or a customer table with a bad row (naming the row and
-        column).
+        A bad fit, unit or argument, a customer table with a bad row (naming the row and
+        column), or a covariate fit without customers.
     """
+    if _fit_name(transaction_model) in _COVARIATE_FITS:
+        transaction_model, customers = _with_multipliers(transaction_model, customers)
     segment = segment_from_fits(segment_name, transaction_model, spend_model, unit=unit)
     kind, _, fitted_n, own_unit = _fit_values(transaction_model, "transaction_model")
     if customers is not None and n_customers is not None:
@@ -240,3 +261,147 @@ def scenario_from_fits(transaction_model: Any, spend_model: Any = None, *,
         if start_date is not None:
             data["start_date"] = start_date
     return scenario_from_dict(data)
+
+
+def _fit_name(model: Any) -> Any:
+    return model.get("model") if isinstance(model, Mapping) else getattr(model, "name", None)
+
+
+def _with_multipliers(model: Any, customers: Any) -> tuple[dict[str, Any], pd.DataFrame]:
+    """(the plain fit of a covariate fit's baseline customer as a mapping, the customer
+    table with each customer's ``dropout_multiplier``)."""
+    name = _fit_name(model)
+    if not getattr(model, "params_", None) or not hasattr(model, "dropout_multiplier"):
+        raise InputError(f"The 'transaction_model' parameter ({name}) must be a fitted "
+                         "covariate model object (its design is needed), not its JSON.")
+    if customers is None:
+        raise InputError(f"The 'customers' parameter of scenario_from_fits is needed with a fit "
+                         f"with covariates ({name}): each customer's dropout multiplier comes "
+                         "from their covariates (or use segments_from_covariates for one "
+                         "segment per level of a categorical covariate).")
+    if isinstance(customers, Mapping):
+        customers = pd.DataFrame(dict(customers))
+    if not isinstance(customers, pd.DataFrame):
+        raise InputError("The 'customers' parameter of scenario_from_fits must be a table "
+                         "(DataFrame or mapping of columns) with a covariate fit. Got "
+                         f"{type(customers).__name__}.")
+    if "dropout_multiplier" in customers.columns:
+        raise InputError("The 'customers' table already has a dropout_multiplier column; "
+                         "with a covariate fit it is computed from the covariates (drop it).")
+    table = customers.reset_index(drop=True).assign(
+        dropout_multiplier=model.dropout_multiplier(customers.reset_index(drop=True)))
+    static = set(model.design_["dropout"].columns) if "dropout" in model.design_ else set()
+    prefix = "" if name == "sbg_covariates" else "dropout."
+    purchase = [k for k in model.coef_ if k.startswith("purchase.")]
+    varying = [k for k in model.coef_ if k not in purchase
+               and k.removeprefix(prefix) not in static]
+    for left, why in ((purchase, "purchase covariates: the per-customer multipliers act on "
+                                 "dropout (segments_from_covariates gives one segment per level "
+                                 "of a categorical covariate, purchase rate included)"),
+                      (varying, "time-varying covariates: service experiences are the "
+                                "scenario's effects (apply_effects)")):
+        if left:
+            warnings.warn(f"scenario_from_fits: {', '.join(left)} of the {name} fit are left "
+                          f"out, being {why}", DataWarning, stacklevel=3)
+    plain = {"model": _COVARIATE_FITS[name], "n": int(model.n_ or len(table)),
+             "time_unit": model.time_unit_,
+             "params": {k: model.params_[k] for k in model.base_names}}
+    return plain, table
+
+
+def segments_from_covariates(model: Any, covariate: str, *, price_per_period: float = 0.0,
+                             horizon: int = 36) -> tuple[list[dict[str, Any]], pd.DataFrame]:
+    """One scenario segment per level of a categorical covariate of a covariate fit
+    (docs/model.md §5.6).
+
+    Parameters
+    ----------
+    model : ParetoNBDCovariates or SBGCovariates (fitted)
+        Pareto/NBD: level ℓ's customers have α_ℓ = α₀·exp(−γ_p,ℓ), β_ℓ = β₀·exp(−γ_d,ℓ):
+        Gamma distributions, so each level is an exact Pareto/NBD segment.  sBG: level ℓ
+        churns with θ' = 1 − (1 − θ)^m_ℓ, m_ℓ = exp(γ_ℓ), which is not Beta-distributed;
+        the segment's (α_ℓ, β_ℓ) are those of the sBG closest to the level's survival
+        curve S_ℓ(t) = B(α, β + t·m_ℓ)/B(α, β) over ``horizon`` renewals (least squares on
+        log S), and the largest difference in S(t) is reported.
+    covariate : str
+        A categorical covariate of the fit (its levels become the segments; shares are the
+        levels' shares among the fitted customers).
+    price_per_period : float
+        Subscription price of every segment (sBG).
+    horizon : int
+        Renewals over which an sBG level's survival curve is matched.
+
+    Returns
+    -------
+    segments : list of dict
+        Segments for :func:`~retention_sim.scenario_from_dict`, named ``covariate=level``.
+    check : pandas.DataFrame
+        Per level: share, the multiplier m_ℓ and (sBG) ``max_abs_survival_error``.
+
+    Raises
+    ------
+    InputError
+        Not a fitted covariate model, an unknown or numeric covariate, or a model without a
+        time unit.
+    """
+    kind = getattr(model, "name", None)
+    if kind not in ("sbg_covariates", "paretonbd_covariates") or not model.params_:
+        raise InputError("segments_from_covariates needs a fitted SBGCovariates or "
+                         f"ParetoNBDCovariates model. Got {type(model).__name__}.")
+    which = "dropout"
+    design = model.design_.get(which)
+    if design is None or covariate not in design.levels:
+        known = sorted({c for d in model.design_.values() for c in d.levels})
+        raise InputError(f"The 'covariate' parameter of segments_from_covariates must be a "
+                         f"categorical covariate of the fit ({', '.join(known) or 'none'}). "
+                         f"Got {covariate!r}.")
+    if model.time_unit_ is None:
+        raise InputError("segments_from_covariates: the fit has no time unit; refit with "
+                         "period=/time_unit= so the segments can be placed in time.")
+    levels = design.levels[covariate]
+    shares = np.asarray(design.shares.get(covariate, [1 / len(levels)] * len(levels)))
+    shares = shares / shares.sum()
+    segments, rows = [], []
+    for level, share in zip(levels, shares, strict=True):
+        col = f"{covariate}[{level}]"
+        prefix = "" if kind == "sbg_covariates" else "dropout."
+        g = model.coef_.get(prefix + col, 0.0)
+        if kind == "sbg_covariates":
+            a, b = model.params_["alpha"], model.params_["beta"]
+            t = np.arange(1, horizon + 1, dtype=float)
+            target = special.betaln(a, b + t * math.exp(g)) - special.betaln(a, b)
+
+            def loss(u: np.ndarray, target: np.ndarray = target, t: np.ndarray = t) -> float:
+                aa, bb = np.exp(u)
+                return float(np.sum((special.betaln(aa, bb + t) - special.betaln(aa, bb)
+                                     - target) ** 2))
+
+            res = optimize.minimize(loss, np.log([a, b / math.exp(g)]), method="Nelder-Mead",
+                                    options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 4000})
+            aa, bb = np.exp(res.x)
+            err = float(np.max(np.abs(np.exp(special.betaln(aa, bb + t) - special.betaln(aa, bb))
+                                      - np.exp(target))))
+            seg = {"name": f"{covariate}={level}", "share": float(share),
+                   "dropout": {"model": "sbg", "alpha": float(aa), "beta": float(bb),
+                               "renewal": _check_unit(model.time_unit_, _RENEWALS,
+                                                      "sBG renewal period")}}
+            if price_per_period:
+                seg["price_per_period"] = price_per_period
+            rows.append({"segment": seg["name"], "share": share, "multiplier": math.exp(g),
+                         "max_abs_survival_error": err})
+        else:
+            unit = model.time_unit_
+            factor, rate_unit = (1.0, unit) if unit in _RATE_UNITS else (UNIT_DAYS[unit], "day")
+            gp = model.coef_.get("purchase." + col, 0.0)
+            seg = {"name": f"{covariate}={level}", "share": float(share),
+                   "dropout": {"model": "pareto", "s": model.params_["s"],
+                               "beta": model.params_["beta"] * math.exp(-g) * factor,
+                               "unit": rate_unit},
+                   "purchases": {"r": model.params_["r"],
+                                 "alpha": model.params_["alpha"] * math.exp(-gp) * factor,
+                                 "unit": rate_unit}}
+            rows.append({"segment": seg["name"], "share": share, "multiplier": math.exp(g),
+                         "max_abs_survival_error": 0.0})
+        Segment.model_validate(seg)
+        segments.append(seg)
+    return segments, pd.DataFrame(rows).set_index("segment")

@@ -23,12 +23,26 @@ from concurrent.futures.process import BrokenProcessPool
 from ..kernel.atomic import deferring
 from ..kernel.capacity import CapacityWarning
 from ..kernel.errors import ConvergenceError, InputError, elide
-from . import calibrate, claims, compare, demo, fit, holdout, queue, run, score, sweep, tornado
+from . import (
+    calibrate,
+    claims,
+    compare,
+    demo,
+    effects,
+    fit,
+    holdout,
+    queue,
+    run,
+    score,
+    sweep,
+    tornado,
+)
 
 __all__ = ["main", "build_parser", "one_line", "user_error", "Terminated"]
 
 #: command modules, in the order of the help
-MODULES = (run, compare, tornado, sweep, calibrate, demo, fit, score, holdout, queue, claims)
+MODULES = (run, compare, tornado, sweep, calibrate, demo, fit, score, holdout, effects, queue,
+           claims)
 
 
 class _Parser(argparse.ArgumentParser):

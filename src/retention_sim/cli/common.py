@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["positive_int", "seed", "scenario_path", "add_overrides", "add_overwrite",
+__all__ = ["positive_int", "positive_number", "seed", "scenario_path", "add_overrides", "add_overwrite",
            "add_assumptions", "parse_vary", "progress", "metrics_table", "print_warnings"]
 
 
@@ -19,6 +20,17 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"must be a whole number >= 1; got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a whole number >= 1; got {value}")
+    return value
+
+
+def positive_number(text: str) -> float:
+    """An argument that must be a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number > 0; got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0; got {text!r}")
     return value
 
 

@@ -21,6 +21,9 @@ from .common import (
     seed,
 )
 
+#: written bytes per customer and per contact of the histories' CSV files (about)
+HISTORY_BYTES = 100
+
 
 def levers_epilog() -> str:
     """The retention levers a scenario can set, from the lever registry."""
@@ -50,6 +53,12 @@ def register(sub: Any) -> None:
                         "PNG and SVG) to this folder, whole or not at all")
     add_assumptions(p)
     add_overwrite(p)
+    p.add_argument("--effects", type=Path, metavar="FILE", default=None,
+                   help="replace the scenario's effects by those of an estimate "
+                        "('retention-sim effects ... --out FILE')")
+    p.add_argument("--histories", action="store_true",
+                   help="with --out, also write the first replication's customer histories "
+                        "(history_customers.csv, history_events.csv; docs/model.md §5.6)")
     p.set_defaults(handler=cmd_run)
 
     p = sub.add_parser("validate", help="check a scenario file (exit 0 or 2)",
@@ -63,13 +72,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     from ..experiment import run
     from ..experiment.capacity import estimate_run
     from ..kernel.atomic import OutputFolder
+    from ..result import write_history_files
     from ..scenario import load_scenario
 
     scenario = load_scenario(args.scenario, args.overrides)
+    if args.effects is not None:
+        from ..calibrate import apply_effects
+
+        scenario = apply_effects(scenario, args.effects)
+    if args.histories and not args.out:
+        raise InputError("--histories writes files: give --out DIR too.")
     reps = args.replications or 1
     folder = None
     if args.out:  # checked and locked before anything runs
-        size = estimate_run(scenario, reps).output_bytes
+        estimate = estimate_run(scenario, reps)
+        size = estimate.output_bytes
+        if args.histories:  # one replication as CSV text
+            size += HISTORY_BYTES * (estimate.customers + estimate.contacts)
         folder = OutputFolder(args.out, overwrite=args.overwrite, expected_bytes=int(size)).check()
     report_folder = None
     if args.report:
@@ -78,9 +97,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         report_folder = OutputFolder(args.report, overwrite=args.overwrite, kind="report").check()
     with folder or contextlib.nullcontext() as tmp, progress(reps, scenario.name) as bar:
         result = run(scenario, seed=args.seed, replications=reps, workers=args.workers,
-                     progress=bar.update, assumptions=args.assumptions)
+                     progress=bar.update, assumptions=args.assumptions,
+                     record_purchases=bool(args.histories))
         if tmp is not None:
             result.write_files(tmp)
+            if args.histories:
+                write_history_files(tmp, *result.histories())
     if report_folder is not None:
         from ..deliverable import run_report
 
@@ -93,6 +115,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(json.dumps(result.to_dict(), indent=2))
     else:
         print(f"{scenario.name}: {reps} replication(s), seed {args.seed}")
+        if scenario.effects.source:
+            print(f"effects: {scenario.effects.source}")
         print(metrics_table(result.metrics()))
         if args.out:
             print(f"written to {args.out}/")

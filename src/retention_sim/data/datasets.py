@@ -8,6 +8,9 @@ its ``README.md``), read through :mod:`importlib.resources`.  Nothing is downloa
   supporters of a non-profit over 6 annual opportunities (1996-2001), as BG/BB counts.
 - Fader & Hardie (2007): survivors of two hypothetical cohorts of 1,000 contract
   customers, "regular" and "high end", years 0-7.
+- pysurvival's churn tutorial data (Square Inc., Apache-2.0): 2,000 customers of a SaaS
+  company with monthly subscriptions, their attributes and months active or to churn
+  (whether they are real or simulated is not stated by the source).
 """
 
 from __future__ import annotations
@@ -21,13 +24,13 @@ from .readers import read_bgbb, read_rfm, read_survivors, summarise_transactions
 
 __all__ = [
     "DATA_FILES", "data_file", "load_cdnow_transactions", "load_cdnow_summary", "load_donations",
-    "load_fader_hardie_survivors",
+    "load_fader_hardie_survivors", "load_saas_churn",
 ]
 
 #: the shipped data files (see ``files/README.md``)
 DATA_FILES = ("CDNOW_master.txt", "CDNOW_sample.txt", "cdnow_customers_summary.csv",
               "cdnow_customers_summary_with_transactions.csv", "donations.csv",
-              "fader_hardie_2007_survivors.csv")
+              "fader_hardie_2007_survivors.csv", "pysurvival_churn.csv")
 
 CDNOW_CALIBRATION_END = "1997-09-30"
 """Last day of the 39-week calibration period used by Fader, Hardie & Lee (2005)."""
@@ -132,4 +135,26 @@ def load_fader_hardie_survivors() -> pd.DataFrame:
     """
     out = read_survivors(pd.read_csv(data_file("fader_hardie_2007_survivors.csv"), dtype=str))
     out.attrs["time_unit"] = "year"
+    return out
+
+
+def load_saas_churn() -> pd.DataFrame:
+    """Customers of a SaaS company with monthly subscriptions (pysurvival's churn tutorial
+    data, Apache-2.0; source, licence and checksum in ``files/README.md``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        2,000 rows: the attributes ``product_data_storage`` (GB), ``product_travel_expense``,
+        ``product_payroll``, ``product_accounting`` (``Active``, ``Free-Trial``, ``No``),
+        ``csat_score``, ``articles_viewed``, ``smartphone_notifications_viewed``,
+        ``marketing_emails_clicked``, ``social_media_ads_viewed``,
+        ``minutes_customer_support``, ``company_size``, ``us_region``; ``months_active``
+        (int: for a churned customer the monthly renewal at which she left, else the
+        renewals survived) and ``churned`` (bool).  ``attrs["time_unit"]`` is ``"month"``.
+    """
+    out = pd.read_csv(data_file("pysurvival_churn.csv"))
+    out["months_active"] = out["months_active"].astype("int64")
+    out["churned"] = out["churned"].astype(bool)
+    out.attrs["time_unit"] = "month"
     return out

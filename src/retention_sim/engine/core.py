@@ -107,11 +107,15 @@ class Engine:
     record_customers : bool, default True
         Keep the per-customer table and, with the service on, the per-problem table
         (``RunOutput.extra["problems"]``, :mod:`.problems`); large for millions of customers.
+    record_purchases : bool, default False
+        Keep every purchase (``RunOutput.extra["purchases"]``: customer, day, the customer's
+        repeat-purchase number, 0 for the first purchase), for customer histories
+        (:meth:`retention_sim.Result.histories`).
     """
 
     def __init__(self, scenario: ScenarioConfig, seed: Seed = 0,
                  *, slice_days: float = 1.0, record_customers: bool = True,
-                 replication: int = 0) -> None:
+                 replication: int = 0, record_purchases: bool = False) -> None:
         if not isinstance(scenario, ScenarioConfig):
             raise invalid_parameter("scenario", "Engine", "a ScenarioConfig (from load_scenario, "
                                     "shipped_scenario or scenario_from_dict)",
@@ -155,6 +159,10 @@ class Engine:
                                         self.streams, self.calendar, self.sums)
             if record_customers:  # the problems table goes with the customers table
                 self.service.record_problems()
+        self._purchases: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
+        if record_purchases:
+            self._purchases = []
+            self.lifetimes.purchase_listeners.append(self._record_purchase)
         # retention levers (docs/model.md §1.4); None when the scenario sets none
         self.levers = LeverSet.build(LeverHost(
             scenario, self.env, self.pop, self.lifetimes, self.streams, self.sums, self.service,
@@ -164,6 +172,10 @@ class Engine:
         """Record a one-line warning for this run (kept once; ``RunOutput.warnings``)."""
         if message not in self.warnings:
             self.warnings.append(message)
+
+    def _record_purchase(self, ids: np.ndarray, t: np.ndarray) -> None:
+        assert self._purchases is not None
+        self._purchases.append((ids.copy(), t.copy(), self.pop.n_purchases[ids].copy()))
 
     # -- acquisition --------------------------------------------------------------
     def _poisson(self, purpose: str, period: int, mean: float) -> int:
@@ -269,7 +281,7 @@ class Engine:
         if self.service is not None:
             self.service.desk.expire()
             extra = self.service.period_columns(sc, self.n_periods)
-            contacts = self.service.desk.table()
+            contacts = self.service.contact_table()
             for name in ("prospects_deterred",):
                 extra[name] = self.sums.columns.get(name, np.zeros(self.n_periods))
             extra["churned_service"] = self.sums.columns.get("churned_service",
@@ -291,6 +303,11 @@ class Engine:
             out.extra["channels"] = tuple(c.name for c in sc.service.channels)
         if self.service is not None and self.service.problem_log is not None:
             out.extra["problems"] = self.service.problem_log.table()
+        if self._purchases is not None:
+            parts = self._purchases or [(np.empty(0, np.int64), np.empty(0), np.empty(0, np.int32))]
+            ids, days, number = (np.concatenate(c) for c in zip(*parts, strict=True))
+            out.extra["purchases"] = {"customer_id": ids.astype(np.int64), "day": days,
+                                      "number": number.astype(np.int32)}
         if existing is not None:
             out.extra["existing"] = {"rows": existing.rows, "alive": int(existing.slots.size),
                                      "mean_p_alive": existing.p_alive}
@@ -372,9 +389,10 @@ class Engine:
 
 def simulate(scenario: ScenarioConfig, seed: Seed = 0, *,
              replication: int = 0, slice_days: float = 1.0,
-             record_customers: bool = True) -> RunOutput:
+             record_customers: bool = True, record_purchases: bool = False) -> RunOutput:
     """Simulate replication ``replication`` of ``scenario`` with the run's ``seed``."""
     engine = Engine(scenario, replication_seed(seed, replication), slice_days=slice_days,
-                    record_customers=record_customers, replication=replication)
+                    record_customers=record_customers, replication=replication,
+                    record_purchases=record_purchases)
     return engine.run()
 

@@ -23,7 +23,9 @@ Two sources:
   μ ~ Gamma(s, β/k + T) scaled by k; spend rate ν ~ Gamma(q + p·x, γ + x·m̄) (Fader, Hardie &
   Lee 2005b) when the customer has repeat purchases and a mean value m̄.
 
-k is ``population.dropout_scale`` (1 reproduces the published models).  Every draw is
+k is ``population.dropout_scale`` (1 reproduces the published models), times each file
+customer's ``dropout_multiplier`` when the file has one (k_i = k·m_i: a covariate fit's
+hazard ratio exp(γ'z_i), docs/model.md §1.6).  Every draw is
 counter-based and keyed by the customer's identity (source ``existing``, period 0, slot =
 the row of the file or the customer's number), so compared scenarios share them.
 """
@@ -42,7 +44,8 @@ from ..scenario import BGDropout, ParetoDropout, SBGDropout, ScenarioConfig, Seg
 from .population import identity_keys
 from .rng import Streams
 
-__all__ = ["ExistingBase", "existing_base", "survival", "p_alive_bgnbd", "p_alive_paretonbd"]
+__all__ = ["ExistingBase", "existing_base", "survival", "p_alive_bgnbd", "p_alive_paretonbd",
+           "log_k_pareto"]
 
 #: proposals tried per BG/NBD customer before the last one is kept (probability of reaching it:
 #: (1 − S(a))^256, below 1e-5 while a customer's prior survival S(a) is above 0.045)
@@ -143,28 +146,30 @@ def p_alive_bgnbd(x: np.ndarray, tx: np.ndarray, T: np.ndarray, r: float, alpha:
     return np.where(x > 0, np.exp(alive - np.logaddexp(alive, dead)), 1.0)
 
 
-def _log_k(r: float, alpha: float, s: float, beta: float, x: np.ndarray, u: np.ndarray
-           ) -> np.ndarray:
+def log_k_pareto(r: float, alpha: float | np.ndarray, s: float, beta: float | np.ndarray,
+                 x: np.ndarray, u: np.ndarray) -> np.ndarray:
     """log of 2F1(r+s+x, b; r+s+x+1; z(u)) / (big + u)^(r+s+x) (Fader & Hardie 2005 note),
-    through Euler's transformation so nothing overflows (as in the Pareto/NBD fitter)."""
+    through Euler's transformation so nothing overflows (as in the Pareto/NBD fitter);
+    ``alpha`` and ``beta`` may differ per customer (arrays)."""
     rsx = r + s + x
-    if alpha >= beta:
-        hb, big, small = s + 1.0, alpha, beta
-    else:
-        hb, big, small = r + x, beta, alpha
+    a_big = np.asarray(alpha) >= np.asarray(beta)
+    hb = np.where(a_big, s + 1.0, r + x)
+    big = np.where(a_big, alpha, beta)
+    small = np.where(a_big, beta, alpha)
     log_big = np.log(big + u)
-    return ((1.0 - hb) * (np.log(small + u) - log_big)
-            + np.log(hyp2f1(1.0, rsx + 1.0 - hb, rsx + 1.0, (big - small) / (big + u)))
-            - rsx * log_big)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return ((1.0 - hb) * (np.log(small + u) - log_big)
+                + np.log(hyp2f1(1.0, rsx + 1.0 - hb, rsx + 1.0, (big - small) / (big + u)))
+                - rsx * log_big)
 
 
 def p_alive_paretonbd(x: np.ndarray, tx: np.ndarray, T: np.ndarray, r: float, alpha: float,
-                      s: float, beta: float) -> np.ndarray:
+                      s: float, beta: float | np.ndarray) -> np.ndarray:
     """Pareto/NBD P(alive | x, t_x, T) = 1 / (1 + s/(r+s+x) (α+T)^(r+x) (β+T)^s A₀)
     (Schmittlein, Morrison & Colombo 1987; Fader & Hardie 2005 note)."""
     x = np.asarray(x, dtype=float)
-    k1 = _log_k(r, alpha, s, beta, x, np.asarray(tx, dtype=float))
-    k2 = _log_k(r, alpha, s, beta, x, np.asarray(T, dtype=float))
+    k1 = log_k_pareto(r, alpha, s, beta, x, np.asarray(tx, dtype=float))
+    k2 = log_k_pareto(r, alpha, s, beta, x, np.asarray(T, dtype=float))
     with np.errstate(divide="ignore"):
         log_a0 = k1 + np.log(-np.expm1(k2 - k1))
     log_term = (np.log(s / (r + s + x)) + (r + x) * np.log(alpha + T) + s * np.log(beta + T)
@@ -195,8 +200,13 @@ class _Draws:
         return x / (x + self.gamma("beta_b", sel, b, counter))
 
 
-def _scale_prob(p: np.ndarray, k: float) -> np.ndarray:
-    return p if k == 1.0 else -np.expm1(k * np.log1p(-p))
+def _scale_prob(p: np.ndarray, k: float | np.ndarray) -> np.ndarray:
+    return p if np.all(np.asarray(k) == 1.0) else -np.expm1(k * np.log1p(-p))
+
+
+def _rows(k: float | np.ndarray, idx: np.ndarray) -> float | np.ndarray:
+    """``k`` at rows ``idx`` (a scalar k is everyone's)."""
+    return k if np.ndim(k) == 0 else np.asarray(k)[idx]
 
 
 def existing_base(scenario: ScenarioConfig, streams: Streams) -> ExistingBase:
@@ -205,6 +215,10 @@ def existing_base(scenario: ScenarioConfig, streams: Streams) -> ExistingBase:
     base = pop.initial
     assert base is not None
     k = pop.dropout_scale
+    k_row: np.ndarray | None = None  # per file customer: k·m_i
+    if base.kind == "file" and base.customers is not None and \
+            base.customers.dropout_multiplier is not None:
+        k_row = k * base.customers.dropout_multiplier
     segments = pop.segments
     if base.kind == "file":
         table = base.customers
@@ -263,6 +277,7 @@ def existing_base(scenario: ScenarioConfig, streams: Streams) -> ExistingBase:
         d = spec.dropout
         pur = spec.purchases
         age = tenure[sel]
+        ks: float | np.ndarray = k if k_row is None else k_row[sel]
         x = tx = T = None  # purchase history in the segment's purchase unit
         if table is not None and table.has_rfm and pur is not None and not isinstance(d, SBGDropout):
             f = base.time_unit_days / UNIT_DAYS[pur.unit]
@@ -273,7 +288,7 @@ def existing_base(scenario: ScenarioConfig, streams: Streams) -> ExistingBase:
             R = UNIT_DAYS[d.renewal]
             n_ren = np.floor(age / R + 1e-9).astype(np.int32)
             renewals[sel] = n_ren
-            drop[sel] = _scale_prob(draws.beta(sel, d.alpha, d.beta + k * n_ren), k)
+            drop[sel] = _scale_prob(draws.beta(sel, d.alpha, d.beta + ks * n_ren), ks)
         elif isinstance(d, BGDropout):
             assert pur is not None
             unit = UNIT_DAYS[pur.unit]
@@ -283,7 +298,8 @@ def existing_base(scenario: ScenarioConfig, streams: Streams) -> ExistingBase:
                 todo = np.arange(sel.size)
                 for attempt in range(MAX_PROPOSALS):
                     prop = draws.beta(sel[todo], d.a, d.b, attempt)
-                    accept = (pur.alpha / (pur.alpha + a_u[todo] * _scale_prob(prop, k))) ** pur.r
+                    scaled = _scale_prob(prop, _rows(ks, todo))
+                    accept = (pur.alpha / (pur.alpha + a_u[todo] * scaled)) ** pur.r
                     ok = draws.uniform("accept", sel[todo], attempt) < accept
                     if attempt == MAX_PROPOSALS - 1:
                         ok[:] = True
@@ -291,34 +307,34 @@ def existing_base(scenario: ScenarioConfig, streams: Streams) -> ExistingBase:
                     todo = todo[~ok]
                     if todo.size == 0:
                         break
-                scaled = _scale_prob(p, k)
+                scaled = _scale_prob(p, ks)
                 lam[sel] = draws.gamma("lambda", sel, pur.r) / (pur.alpha + a_u * scaled) / unit
                 drop[sel] = scaled
             else:
                 assert tx is not None and T is not None
-                pa = p_alive_bgnbd(x, tx, T, pur.r, pur.alpha, d.a, d.b, k)
+                pa = p_alive_bgnbd(x, tx, T, pur.r, pur.alpha, d.a, d.b, ks)
                 p_alive[sel] = pa
                 alive[sel] = draws.uniform("alive", sel) < pa
                 lam[sel] = draws.gamma("lambda", sel, pur.r + x) / (pur.alpha + T) / unit
-                drop[sel] = _scale_prob(draws.beta(sel, d.a, d.b + k * x), k)
+                drop[sel] = _scale_prob(draws.beta(sel, d.a, d.b + ks * x), ks)
         else:
             assert isinstance(d, ParetoDropout)
             v = UNIT_DAYS[d.unit]
             if x is None:
-                shape_rate = d.beta + k * age / v
+                shape_rate = d.beta + ks * age / v
                 mu = draws.gamma("mu", sel, d.s) / shape_rate
             else:
                 assert pur is not None and tx is not None and T is not None
                 unit = UNIT_DAYS[pur.unit]
                 # P(alive) in days: α and β become rates per day, x, t_x, T days
                 pa = p_alive_paretonbd(x, tx * unit, T * unit, pur.r, pur.alpha * unit, d.s,
-                                       d.beta * v / k)
+                                       d.beta * v / ks)
                 p_alive[sel] = pa
                 alive[sel] = draws.uniform("alive", sel) < pa
                 lam[sel] = draws.gamma("lambda", sel, pur.r + x) / (pur.alpha + T) / unit
-                mu = draws.gamma("mu", sel, d.s) / (d.beta + k * T * unit / v)  # per d.unit
+                mu = draws.gamma("mu", sel, d.s) / (d.beta + ks * T * unit / v)  # per d.unit
                 prior_lam = False
-            drop[sel] = k * mu / v
+            drop[sel] = ks * mu / v
         if prior_lam:
             assert pur is not None
             lam[sel] = draws.gamma("lambda", sel, pur.r) / (pur.alpha * UNIT_DAYS[pur.unit])

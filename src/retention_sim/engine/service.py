@@ -35,7 +35,7 @@ from collections.abc import Callable
 import numpy as np
 import simpy
 
-from ..kernel.codes import ABANDONED, ACTIVE, COMPLAINT, OUTREACH, RESOLVED, ROUTINE
+from ..kernel.codes import ABANDONED, ACTIVE, COMPLAINT, OUTREACH, RESOLVED, ROUTINE, UNRESOLVED
 from ..kernel.state import CustomerState, column
 from ..scenario import ScenarioConfig
 from .calendar import Calendar
@@ -352,6 +352,22 @@ class ServiceModel:
                 days = np.maximum(np.array([r[1] for r in batch]), self.env.now)
                 attempt = np.array([r[3] for r in batch])
                 self._contact(ids[alive], days[alive], kind, attempt[alive])
+
+    def contact_table(self) -> dict[str, np.ndarray]:
+        """The desk's contacts table plus ``end_day`` (end of handling or abandonment; NaN
+        while open) and ``retried`` (a further attempt was planned after this one: the rule of
+        :meth:`_outcome`, so that a contact's effects can be told from the table alone)."""
+        desk = self.desk
+        t = desk.table()
+        end = np.asarray(desk.end, dtype=float)
+        outcome = np.asarray(desk.outcome, dtype=np.int8)
+        failed = (outcome == ABANDONED) | (outcome == UNRESOLVED)
+        draws = np.asarray(desk.draws.retry, dtype=float)
+        t["end_day"] = end
+        t["retried"] = (failed & (t["kind"] != OUTREACH) & np.isfinite(end)
+                        & (t["attempt"] < self.svc.max_attempts)
+                        & (draws < self.svc.retry_probability))
+        return t
 
     def _problem_rate_column(self, P: float, n_periods: int, horizon: float) -> np.ndarray:
         """Time-weighted mean problem probability in force in each period."""

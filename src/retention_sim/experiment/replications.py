@@ -96,7 +96,8 @@ def run(scenario: ScenarioConfig, *, seed: Seed = 0, replications: int = 1,
         executor: Executor | None = None, workers: int | None = None,
         progress: Callable[[int], None] | None = None, slice_days: float = 1.0,
         record_customers: bool = True, warmup_periods: int = 0,
-        first_replication: int = 0, assumptions: str = "fixed") -> Result:
+        first_replication: int = 0, assumptions: str = "fixed",
+        record_purchases: bool = False) -> Result:
     """Simulate ``replications`` replications of ``scenario``.
 
     Parameters
@@ -122,6 +123,8 @@ def run(scenario: ScenarioConfig, *, seed: Seed = 0, replications: int = 1,
     assumptions : {"fixed", "sample"}, default "fixed"
         ``"sample"``: each replication draws its effect sizes from their uncertainty
         (docs/model.md §1.8; :func:`~retention_sim.scenario.draw_assumptions`).
+    record_purchases : bool, default False
+        Keep every purchase, for :meth:`Result.histories` of purchase segments.
 
     Returns
     -------
@@ -139,7 +142,7 @@ def run(scenario: ScenarioConfig, *, seed: Seed = 0, replications: int = 1,
     check_int(first_replication, "first_replication", "run", low=0)
     check_assumptions(assumptions, "run")
     options = {"slice_days": slice_days, "record_customers": record_customers,
-               "assumptions": assumptions}
+               "assumptions": assumptions, "record_purchases": bool(record_purchases)}
     args = [(scenario, seed, r, options)
             for r in range(first_replication, first_replication + replications)]
     with executor_for(executor, workers, tasks=replications) as ex:

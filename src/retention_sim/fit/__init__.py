@@ -15,6 +15,10 @@ bgbb       BGBB          BG/BB (Fader, Hardie & Shang 2010)
 km         KaplanMeier   Kaplan-Meier with Greenwood variance
 ========== ============= ==================================================
 
+With covariates (docs/model.md §5.6): :class:`SBGCovariates` (static and time-varying,
+the engine's cloglog link), :class:`BGNBDCovariates` (purchase exp-link; dropout cloglog,
+static or time-varying), :class:`ParetoNBDCovariates` (static exp-links).
+
 :func:`fit_file` reads a data file, works out its format and fits a model by name; the
 command line's ``retention-sim fit MODEL DATA`` uses it.
 """
@@ -52,15 +56,20 @@ from ..kernel.files import check_input_file, utf8_error
 from .base import ParametricFitter
 from .bgbb import BGBB
 from .bgnbd import BGNBD
+from .bgnbd_cov import BGNBDCovariates
+from .covariates import CovariateDesign, CovariateFitter
 from .gammagamma import GammaGamma
 from .km import KaplanMeier
 from .mbgnbd import MBGNBD
 from .paretonbd import ParetoNBD
+from .paretonbd_cov import ParetoNBDCovariates
 from .sbg import SBG, CohortComparison, compare_cohorts
+from .sbg_cov import SBGCovariates
 from .score import score_customers
 
 __all__ = [
-    "SBG", "BGNBD", "MBGNBD", "ParetoNBD", "GammaGamma", "BGBB", "KaplanMeier",
+    "SBGCovariates", "BGNBDCovariates", "ParetoNBDCovariates", "CovariateDesign",
+    "CovariateFitter", "SBG", "BGNBD", "MBGNBD", "ParetoNBD", "GammaGamma", "BGBB", "KaplanMeier",
     "ParametricFitter", "CohortComparison", "MODELS", "compare_cohorts", "fit_file",
     "model_from_dict", "load_model", "score_customers",
 ]

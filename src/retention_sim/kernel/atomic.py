@@ -19,8 +19,8 @@ from typing import Any
 from .errors import InputError
 
 __all__ = ["atomic_write", "atomic_write_text", "atomic_write_bytes", "OutputFolder",
-           "FolderLock", "check_output_folder", "write_manifest", "MANIFEST", "RESULT_FILES",
-           "signals_deferred", "deferring"]
+           "FolderLock", "check_output_folder", "check_output_file", "write_manifest",
+           "MANIFEST", "RESULT_FILES", "signals_deferred", "deferring"]
 
 
 def atomic_write(path: Path, writer: Callable[[Path], None]) -> Path:
@@ -61,7 +61,8 @@ MANIFEST = "manifest.json"
 #: names a result folder may hold (a folder holding only these may be replaced)
 RESULT_FILES = frozenset({MANIFEST, "summary.json", "periods.csv", "customers.parquet",
                           "contacts.parquet", "comparison.csv", "report.html", "overview.png",
-                          "comparison.png", "results.parquet", "problems.parquet"})
+                          "comparison.png", "results.parquet", "problems.parquet",
+                          "history_customers.csv", "history_events.csv"})
 #: linux renameat2(2): swap two paths atomically
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
@@ -116,6 +117,29 @@ def check_output_folder(path: str | os.PathLike[str], *, overwrite: bool = False
         if free < expected_bytes:
             raise InputError(f"needs about {_size(expected_bytes)} for the {kind}, but the disk "
                              f"holding {base} has {_size(free)} free", where)
+    return path
+
+
+def check_output_file(path: str | os.PathLike[str], option: str = "--out",
+                      what: str = "the output file") -> Path:
+    """Check before any work that one file can be written at ``path`` (by
+    :func:`atomic_write`, which replaces an existing file whole).
+
+    Raises
+    ------
+    InputError
+        Naming ``path``: a folder, a path through a file, or a folder without permission to
+        write in it.
+    """
+    path = Path(path)
+    where = str(path)
+    if path.is_dir():
+        raise InputError(f"is a folder; {option} needs the path of {what}", where)
+    base = _first_existing(path.parent)
+    if not base.is_dir():
+        raise InputError(f"cannot be created: {base} is a file, not a folder", where)
+    if not os.access(base, os.W_OK | os.X_OK):
+        raise InputError(f"cannot be written: no permission to write in {base}", where)
     return path
 
 

@@ -13,7 +13,11 @@ audiences can target, docs/model.md §1.4.10):
   purchase and from the first purchase to the simulation start, in ``time_unit`` (the
   BTYD conventions of :mod:`retention_sim.data.readers`; needed for customers of ``bg``
   and ``pareto`` segments);
-* ``monetary_value`` — mean value of the repeat purchases (optional; spend models).
+* ``monetary_value`` — mean value of the repeat purchases (optional; spend models);
+* ``dropout_multiplier`` — the customer's dropout hazard ratio m against the segment's
+  (optional, > 0; 1 when absent): θ' = 1 − (1 − θ)^(k·m), μ' = k·m·μ with k the
+  population's ``dropout_scale`` (a covariate fit's exp(γ'z) per customer,
+  :func:`retention_sim.calibrate.scenario_from_fits`; docs/model.md §1.6).
 
 A :class:`CustomerTable` is built from a path (read once per file version) or from a
 :class:`pandas.DataFrame` or mapping of columns (the Python API, e.g. an RFM table from
@@ -39,10 +43,10 @@ __all__ = ["CustomerTable", "COLUMNS"]
 
 #: columns the table keeps (others are ignored)
 COLUMNS = ("customer_id", "start_date", "tenure_days", "segment", "frequency", "recency", "T",
-           "monetary_value")
+           "monetary_value", "dropout_multiplier")
 _ALIASES = {"id": "customer_id", "customer": "customer_id", "cust_id": "customer_id",
             "x": "frequency", "t_x": "recency", "zbar": "monetary_value"}
-_NUMBERS = ("tenure_days", "frequency", "recency", "T", "monetary_value")
+_NUMBERS = ("tenure_days", "frequency", "recency", "T", "monetary_value", "dropout_multiplier")
 
 
 class CustomerTable:
@@ -54,7 +58,8 @@ class CustomerTable:
         Absolute path of the file it was read from (None for a table given in memory).
     customer_id : ndarray of str (numpy fixed-width text)
     start_date : ndarray of datetime64[D] or None
-    tenure_days, frequency, recency, T, monetary_value : ndarray of float or None
+    tenure_days, frequency, recency, T, monetary_value, dropout_multiplier : ndarray of float
+        or None
         None when the column is absent.
     segment : ndarray of str or None
     attributes : dict of str to ndarray
@@ -123,7 +128,7 @@ class CustomerTable:
     def _numbers(self, df: pd.DataFrame, col: str) -> np.ndarray:
         raw = df[col]
         text = raw if pd.api.types.is_numeric_dtype(raw) else raw.astype(str).str.strip()
-        values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+        values = np.array(pd.to_numeric(text, errors="coerce"), dtype=float)  # a copy: written
         bad = ~np.isfinite(values) | (values < 0)
         if col == "monetary_value":  # may be left empty (no repeat purchase to average)
             blank = raw.isna().to_numpy() | (text.astype(str) == "").to_numpy()
@@ -131,11 +136,15 @@ class CustomerTable:
             bad &= ~blank
         if col == "frequency":
             bad |= np.isfinite(values) & (values != np.round(values))
+        if col == "dropout_multiplier":
+            bad |= values == 0
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             allowed = {"frequency": "a whole number >= 0 (repeat purchases)",
                        "tenure_days": "a number of days >= 0",
-                       "monetary_value": "a number >= 0 (mean repeat-purchase value)"}.get(
+                       "monetary_value": "a number >= 0 (mean repeat-purchase value)",
+                       "dropout_multiplier": "a number > 0 (the customer's dropout hazard "
+                                             "ratio; 1: the segment's own)"}.get(
                 col, "a number >= 0")
             value = raw.iloc[i]
             shown = repr(value.item() if isinstance(value, np.generic) else value)
