@@ -471,3 +471,27 @@ def test_run_effects_file_is_refused_in_one_line_before_simulating(tmp_path: Pat
                                         "--out", str(out)]))
     assert str(path) in line and expected in line, line
     assert not out.exists()
+
+
+def test_estimated_effects_carry_their_standard_errors_into_sampled_assumptions() -> None:
+    """An estimate applied to a scenario sets each estimated effect's uncertainty to its
+    standard error (what ``assumptions="sample"`` draws from) and the report's assumptions
+    table says "estimated from your data (n customers, m contacts)"."""
+    from retention_sim.scenario import assumption_table, draw_assumptions, effect_uncertainty
+
+    scenario = load_scenario(CLIENT, ["population.initial_customers=3000"])
+    _, customers, events = client_history(CLIENT, 3, customers=5000)
+    history = read_histories(customers, events, observation_end=customers.attrs["observation_end"])
+    est = estimate_effects(history, lr_tests=False)
+    applied = apply_effects(scenario, yaml.safe_load(est.to_yaml()))
+    sds = effect_uncertainty(applied)
+    for name, se in est.effects["se"].items():
+        assert sds[name] == pytest.approx(float(se), rel=1e-5)
+    rows = {r["effect"]: r for r in assumption_table(applied)}
+    for name in est.effects.index:
+        assert rows[name]["grade"] == "data"
+        assert rows[name]["source"] == (f"estimated from your data ({len(history.customers):,} "
+                                        f"customers, {history.n_contacts:,} contacts)")
+    drawn = draw_assumptions(applied, 7, 0).effects.values()
+    moved = {n: (drawn[n] - applied.effects.values()[n]) / sds[n] for n in est.effects.index}
+    assert all(0 < abs(z) < 6 for z in moved.values()), moved

@@ -368,11 +368,20 @@ class EffectsEstimate:
                 f"{self.n_contacts:,} contacts)")
 
     def effects_block(self) -> dict[str, Any]:
-        """The scenario's ``effects:`` mapping: estimates, the half-life and ``source``."""
+        """The scenario's ``effects:`` mapping: estimates, the half-life, ``source``, each
+        estimate's standard error as its ``uncertainty`` (so ``assumptions="sample"`` draws
+        the estimated effects from their fitted uncertainty, docs/model.md §1.8) and
+        ``estimated_from`` (the customers and contacts behind each, which the report's
+        assumptions section names)."""
         out: dict[str, Any] = {"source": self.source,
                                "half_life_days": _round(self.half_life["estimate"])}
         for name, row in self.effects.iterrows():
             out[str(name)] = _round(row["estimate"])
+        out["uncertainty"] = {str(k): _round(v) for k, v in self.effects["se"].items()
+                              if v is not None and math.isfinite(float(v))}
+        out["estimated_from"] = {str(k): {"customers": int(self.n_customers),
+                                          "contacts": int(self.n_contacts)}
+                                 for k in self.effects.index}
         return out
 
     def uncertainty(self) -> dict[str, float]:

@@ -108,7 +108,7 @@ _EFFECT_NAMES: tuple[str, ...] = ()
 
 
 _EFFECT_NAMES = tuple(n for n in Effects.model_fields
-                      if n not in ("half_life_days", "uncertainty", "estimated_from"))
+                      if n not in ("half_life_days", "source", "uncertainty", "estimated_from"))
 
 
 class Economics(Section):
