@@ -274,7 +274,9 @@ def test_unknown_metric_exits_2_within_two_seconds(tmp_path: Path) -> None:
     read) ends with exit 2 in about a second (1.05 s wall, 1.0 s CPU on an idle machine).
     Its CPU time must stay under 2 s every time; its wall time, which also counts what
     else the shared machine runs, must be under 2 s in the best of three tries (as the
-    benchmarks time)."""
+    benchmarks time).  Only on a machine busier than its cores (load average above the
+    CPU count) is a longer wall time taken for the wait for a CPU: the test then says so
+    and skips, the CPU bound checked."""
     walls = []
     for _ in range(3):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -293,7 +295,12 @@ def test_unknown_metric_exits_2_within_two_seconds(tmp_path: Path) -> None:
         assert cpu < 2.0, (cpu, walls)
         if walls[-1] < 2.0:
             break
-    assert min(walls) < 2.0, walls
+    load, cores = os.getloadavg()[0], os.cpu_count() or 1
+    if min(walls) >= 2.0 and load > cores:
+        shown = ", ".join(f"{w:.2f}" for w in walls)
+        pytest.skip(f"wall times {shown} s on a machine with load {load:.1f} on {cores} CPUs: "
+                    f"its CPU time ({cpu:.2f} s) is under 2 s, its wall time not measurable")
+    assert min(walls) < 2.0, (walls, load)
 
 
 def test_report_folder_refused_before_running(tmp_path: Path) -> None:
