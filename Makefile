@@ -29,7 +29,10 @@ browser:
 
 test: $(STAMP) browser
 	$(BIN)/ruff check src tests benchmarks notebooks
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 -q --durations=15
+
+validate: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q -m heavy
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks notebooks

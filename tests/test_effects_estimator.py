@@ -206,7 +206,7 @@ def _coverage(path: Path, model: str, seeds: range) -> None:
             name, values.mean(), truth)
 
 
-@pytest.mark.slow
+@pytest.mark.heavy
 def test_sbg_effects_cover_the_truth_in_about_95_percent_of_40_seeds() -> None:
     """20,000 monthly subscribers over a year with the service on: each effect's and the
     half-life's 95% interval holds the simulated value in 85-100% of 40 seeds, and the
@@ -214,14 +214,14 @@ def test_sbg_effects_cover_the_truth_in_about_95_percent_of_40_seeds() -> None:
     _coverage(CLIENT, "sbg", range(100, 140))
 
 
-@pytest.mark.slow
+@pytest.mark.heavy
 def test_bgnbd_effects_cover_the_truth_in_about_95_percent_of_40_seeds() -> None:
     """The same for 20,000 repeat buyers who may drop out after each purchase."""
     _coverage(CLIENT_BG, "bgnbd", range(200, 240))
 
 
 # ----------------------------------------------------------------------------- end to end
-@pytest.mark.slow
+@pytest.mark.heavy
 def test_estimated_effects_loaded_back_reproduce_churn_and_service_share(tmp_path: Path) -> None:
     """Effects estimated from the engine's own export, written to YAML and loaded into the
     scenario reproduce the original's churn and service share within intervals: the paired
