@@ -7,12 +7,14 @@ Usage::
 
 What it measures
 ----------------
-Histories of ``--customers`` monthly subscribers over two years with about ten contacts
-each (1,000,000 contacts for 100,000 customers) are generated under the estimator's own
-model: θ ~ Beta(1.2, 9) per renewal on the complementary log-log link, experiences as
-Poisson processes (unreported problems, problem contacts resolved at the first or a later
-attempt or not, questions, waits of an hour on average for half the contacts) fading with
-a 60-day half-life.  Then, each in a fresh process:
+Histories of ``--customers`` monthly subscribers over two years are generated under the
+estimator's own model: θ ~ Beta(1.2, 9) per renewal on the complementary log-log link,
+experiences as Poisson processes (unreported problems, problem contacts resolved at the
+first attempt or not, questions, waits of an hour on average for half the contacts) fading
+with a 60-day half-life.  Questions move no hazard here (the four effects are the
+complaints'; questions have their own effects, docs/model.md §1.3), so they only add rows:
+about 25 contacts per customer (2.5 million for 100,000 customers; 1 million before
+questions had effects of their own and shortened lives).  Then, each in a fresh process:
 
 1. ``estimate_effects`` — four effects (problem not reported, resolved at first contact,
    unresolved, wait per hour) and the half-life profiled by likelihood, without and with

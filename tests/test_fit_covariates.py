@@ -351,6 +351,27 @@ def test_a_categorical_covariate_becomes_one_segment_per_level() -> None:
         segments_from_covariates(fit, "income")
 
 
+def test_a_pareto_covariate_level_is_an_exact_segment() -> None:
+    """Pareto/NBD: level ℓ's customers have Gamma(r, α₀·e^(−γ_p,ℓ)) purchase and
+    Gamma(s, β₀·e^(−γ_d,ℓ)) dropout rates, which is a Pareto/NBD segment exactly."""
+    rng = np.random.default_rng(9)
+    n = 4000
+    group = rng.random(n) < 0.4
+    z = np.column_stack([group, np.zeros(n)]).astype(float)
+    x, tx, T = simulate_counting(rng, n, "pareto", z, np.array([0.3, 0.0]), np.array([0.5, 0.0]))
+    fit = ParetoNBDCovariates().fit(x, tx, T, pd.DataFrame({"tier": np.where(group, "b", "a")}),
+                                    time_unit="week")
+    segments, check = segments_from_covariates(fit, "tier")
+    by_name = {seg["name"]: seg for seg in segments}
+    assert by_name["tier=a"]["share"] == pytest.approx(1 - group.mean())
+    seg = by_name["tier=b"]
+    assert seg["dropout"]["beta"] == pytest.approx(
+        fit.params_["beta"] * np.exp(-fit.coef_["dropout.tier[b]"]), rel=1e-12)
+    assert seg["purchases"]["alpha"] == pytest.approx(
+        fit.params_["alpha"] * np.exp(-fit.coef_["purchase.tier[b]"]), rel=1e-12)
+    assert check["max_abs_survival_error"].max() == 0.0
+
+
 # ----------------------------------------------------------------------------- customers
 MONTH = 365.25 / 12
 

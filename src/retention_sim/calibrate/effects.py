@@ -392,7 +392,25 @@ class EffectsEstimate:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        """``effects`` (the scenario block), ``effects_uncertainty`` and ``estimation``."""
+        """The estimate as plain data (what :meth:`to_yaml` writes).
+
+        Returns
+        -------
+        dict
+            ``effects``: the scenario's effects block — ``source`` ("estimated from your
+            data (n customers, m contacts)"), ``half_life_days`` and one estimate per
+            effect (log-hazard; per hour waited for the wait effects).
+            ``effects_uncertainty``: the standard error of each effect (same units) and of
+            ``half_life_days`` (days, delta method on log h).
+            ``estimation``: ``model``, ``renewal``, ``customers`` (n, those with a dropout
+            decision), ``contacts`` (m, desk contacts in the log), ``log_likelihood``,
+            ``level``, ``effects`` (per effect ``estimate, se, ci_low, ci_high,
+            lr_statistic, p_value``), ``half_life_days`` (``estimate, ci_low, ci_high,
+            se_log``), ``static_covariates``, ``baseline`` (the dropout model's parameters
+            with ``estimate, se``), ``covariance`` (effects, static coefficients and
+            ``log_half_life``) and ``notes``.  Numbers have 6 significant digits; a
+            non-finite one is None.
+        """
         rows = {str(k): {c: _round(v) for c, v in r.items()} for k, r in self.effects.iterrows()}
         static = {str(k): {c: _round(v) for c, v in r.items()} for k, r in self.static.iterrows()}
         return {

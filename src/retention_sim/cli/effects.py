@@ -97,7 +97,10 @@ def cmd_effects(args: argparse.Namespace) -> int:
     hi = "open" if hl["ci_high"] is None else f"{hl['ci_high']:.1f}"
     print(f"service effects {est.source}; model {est.model_name}"
           + (f", renewal {est.renewal}" if est.renewal else ""))
-    print(f"half-life {hl['estimate']:.1f} days (95% profile interval {lo} to {hi})")
+    if args.half_life is not None:
+        print(f"half-life held at {hl['estimate']:g} days")
+    else:
+        print(f"half-life {hl['estimate']:.1f} days (95% profile interval {lo} to {hi})")
     table = est.effects.copy()
     print(table.to_string(float_format=lambda v: f"{v:.4g}"))
     if len(est.static):
