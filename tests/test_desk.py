@@ -53,3 +53,36 @@ def test_queue_rejects_unstable_load_without_patience() -> None:
 
     with pytest.raises(InputError, match="unstable"):
         simulate_queue(300, 3, 10, hours=10, replications=2)
+
+
+def test_desk_events_keep_simpys_order_at_equal_times() -> None:
+    """Desk events run in their own heap under the keys SimPy would give them: an event
+    scheduled earlier for the same instant runs first, one scheduled later runs after."""
+    import simpy
+
+    from retention_sim.engine.desk import Desk
+    from retention_sim.engine.rng import Streams
+    from retention_sim.kernel.codes import ROUTINE
+    from retention_sim.scenario import Channel
+
+    env = simpy.Environment()
+    desk = Desk(env, (Channel(name="desk", agents=1, handle_minutes=5),), Streams(
+        np.random.SeedSequence(1)), 10.0)
+    seen = []
+
+    def watcher():  # type: ignore[no-untyped-def]
+        yield env.timeout(1.0)  # scheduled before the arrival at the same day
+        seen.append(desk.channels[0].busy)
+        yield env.timeout(0.0)  # scheduled after it
+        seen.append(desk.channels[0].busy)
+        yield env.timeout(0.5)  # the call (5 minutes on average) is long over
+        seen.append(desk.channels[0].busy)
+
+    env.process(watcher())
+    env.run(until=0.25)  # the watcher's first timeout is now in SimPy's queue
+    desk.submit(np.array([7]), np.array([1.0]), np.zeros(1, dtype=np.int64), ROUTINE)
+    env.run(until=2.0)
+    assert seen == [0, 1, 0]
+    table = desk.table()
+    assert table["start_day"][0] == 1.0 and table["handled"][0]
+    assert desk.take_ended() == [0] and desk.take_ended() == []

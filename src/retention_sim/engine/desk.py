@@ -1,9 +1,13 @@
 """The support desk: channels of agents serving contacts in a SimPy environment.
 
-Each channel is a multi-server queue built on SimPy's event scheduling: an arrival or a
-service completion is one :class:`simpy.Timeout` whose callback moves the queue on, so
-a contact costs two scheduled events and no generator process.  Waiting contacts sit
-in a heap by (priority, arrival day).  Patience is exponential; an impatient contact
+Each channel is a multi-server queue on the simulation's SimPy clock.  An arrival or a
+service completion is a desk event, kept in the desk's own heap under the key SimPy would
+give a :class:`simpy.Timeout` — (day, normal priority, the environment's next event
+number) — so desk events and the rest of the simulation interleave in exactly the order
+SimPy would run them.  SimPy holds one wake-up at the key of the earliest desk event;
+when it fires, the desk runs its events in a plain loop until the next SimPy event is due
+(no event object or scheduler step per contact: a contact costs two heap operations).
+Waiting contacts sit in a heap by (priority, arrival day).  Patience is exponential; an impatient contact
 leaves at its exact deadline — it is removed lazily when an agent would pick it and at
 every slice boundary, which gives the same sample path as a contact that hangs up at
 its deadline (FCFS within a priority class).  With one channel, Poisson arrivals,
@@ -26,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 from scipy.special import ndtri
+from simpy.events import NORMAL
 
 from ..kernel.codes import ABANDONED, OUTREACH, RESOLVED, UNRESOLVED
 from ..scenario import Channel as ChannelSpec
@@ -38,12 +43,6 @@ MINUTES = 1.0 / 1440.0
 
 #: called with (contact index, day, outcome code) when a contact ends
 Outcome = Callable[[int, float, int], None]
-
-
-def _at(env: simpy.Environment, delay: float, value: int,
-        callback: Callable[[simpy.Event], None]) -> None:
-    """Call ``callback`` at ``now + delay`` with an event whose ``value`` is ``value``."""
-    env.timeout(delay, value).callbacks.append(callback)
 
 
 @dataclass
@@ -131,7 +130,8 @@ class Desk:
     horizon_days : float
     on_outcome : callable, optional
         ``on_outcome(contact, day, code)`` when a contact is abandoned (code 0), handled
-        unresolved (1) or resolved (2).
+        unresolved (1) or resolved (2).  Every ended contact is also listed, in the order
+        the contacts ended, for :meth:`take_ended` (effects are applied in batches).
     repeat_handle_factor, repeat_resolution_uplift : float
         Personalised support: a repeat contact (attempt > 1) takes this share of the
         handle time and gains this much resolution probability.
@@ -176,6 +176,13 @@ class Desk:
         self._wait_from: list[float] = []  # see submit
         self._open_until: list[float] = []
         self.draws = _Draws([], [], [], [], [])
+        #: contacts ended (handled or abandoned) since the last :meth:`take_ended`, in order
+        self.ended: list[int] = []
+        #: desk events: (day, event number, contact, completion?) — see the module notes
+        self._events: list[tuple[float, int, int, bool]] = []
+        self._eid = env._eid  # SimPy's event numbers, shared so that ties keep SimPy's order
+        self._wake: tuple[float, int] | None = None  # key of the pending wake-up
+        self._queued: set[int] = set()  # event numbers of wake-ups in SimPy's queue
         for ch in self.channels:
             if ch.opening is not None:
                 env.process(self._timetable(ch))
@@ -262,12 +269,13 @@ class Desk:
         d.resolve.extend(s.uniform("resolve", who, counters).tolist())
         d.newagent.extend(s.uniform("new_agent", who, counters).tolist())
         d.retry.extend(s.uniform("retry", who, counters).tolist())
-        env = self.env
-        now = env.now
-        arrive = self._arrive
-        for ci, delay in zip(range(first, first + n), np.maximum(days - now, 0.0).tolist(),
-                             strict=True):
-            _at(env, delay, ci, arrive)
+        now = self.env.now
+        events, eid = self._events, self._eid
+        # the day SimPy would give: now + delay, delay = max(day - now, 0)
+        for ci, day in zip(range(first, first + n), (now + np.maximum(days - now, 0.0)).tolist(),
+                           strict=True):
+            heapq.heappush(events, (day, next(eid), ci, False))
+        self._rewake()
 
     def _after_hours(self, ch: ChannelState, days: np.ndarray, patience: np.ndarray, kind: int,
                      attempt: np.ndarray, index: np.ndarray
@@ -296,24 +304,73 @@ class Desk:
             deadline[finite] = op.clock_time(op.open_time(days[finite]) + patience[finite])
         return days, deadline, closed, wait_from, until
 
-    # -- the queue -------------------------------------------------------------------
-    def _arrive(self, ev: simpy.Event) -> None:
-        ci = ev.value
-        ch = self.channels[self.channel[ci]]
-        if self._give_up and ci in self._give_up:  # closed: the caller hangs up at once
-            self._give_up.discard(ci)
-            self._abandon(ci, self.env.now)
+    # -- desk events -------------------------------------------------------------------
+    def _rewake(self) -> None:
+        """Make sure SimPy wakes the desk at its earliest event."""
+        if not self._events:
             return
-        if ch.busy < ch.capacity:
-            self._serve(ch, ci)
-        elif self.kind[ci] == OUTREACH:
-            heapq.heappush(ch.outbound, (self.priority[ci], self.arrival[ci], ci))
-        else:
-            heapq.heappush(ch.heap, (self.priority[ci], self.arrival[ci], ci))
+        day, eid = self._events[0][:2]
+        wake = self._wake
+        if wake is not None and wake <= (day, eid):
+            return
+        self._wake = (day, eid)
+        if eid in self._queued:  # that wake-up is still queued: it counts again
+            return
+        ev = simpy.Event(self.env)
+        ev._ok, ev._value = True, (day, eid)
+        ev.callbacks.append(self._pump)
+        # at the key SimPy would have given the desk event itself (module notes)
+        heapq.heappush(self.env._queue, (day, NORMAL, eid, ev))
+        self._queued.add(eid)
 
-    def _serve(self, ch: ChannelState, ci: int) -> None:
-        env = self.env
-        now = env.now
+    def _pump(self, ev: simpy.Event) -> None:
+        """Run desk events in key order until a SimPy event is due first.
+
+        An arrival is served at once by a free agent, queued or (arriving while its channel
+        is closed, ``give_up``) abandoned; a completion frees its agent, who takes the next
+        waiting contact.  Nothing run here schedules a SimPy event (the outcome hook only
+        records), so the next SimPy event is read once.
+        """
+        key = ev._value
+        self._queued.discard(key[1])
+        if key != self._wake:  # superseded by an earlier wake-up
+            return
+        self._wake = None
+        events, queue = self._events, self.env._queue
+        limit = queue[0][:3] if queue else (math.inf, NORMAL, 0)
+        pop, push = heapq.heappop, heapq.heappush
+        serve, pull = self._serve, self._pull
+        channels, channel, kind, priority, arrival = (self.channels, self.channel, self.kind,
+                                                      self.priority, self.arrival)
+        end, outcome, ended, give_up = self.end, self.outcome, self.ended, self._give_up
+        notify = self.on_outcome
+        while events:
+            day, eid, ci, done = events[0]
+            if day >= limit[0] and (day > limit[0] or (NORMAL, eid) > limit[1:]):
+                break
+            pop(events)
+            ch = channels[channel[ci]]
+            if done:  # a completion
+                end[ci] = day
+                ended.append(ci)
+                ch.busy -= 1
+                if notify is not None:
+                    notify(ci, day, outcome[ci])
+                if ch.heap or ch.outbound:
+                    pull(ch, day)
+            elif give_up and ci in give_up:  # closed: the caller hangs up at once
+                give_up.discard(ci)
+                self._abandon(ci, day)
+            elif ch.busy < ch.capacity:
+                serve(ch, ci, day)
+            elif kind[ci] == OUTREACH:
+                push(ch.outbound, (priority[ci], arrival[ci], ci))
+            else:
+                push(ch.heap, (priority[ci], arrival[ci], ci))
+        self._rewake()
+
+    # -- the queue -------------------------------------------------------------------
+    def _serve(self, ch: ChannelState, ci: int, now: float) -> None:
         ch.busy += 1
         self.start[ci] = now
         draws = self.draws
@@ -328,35 +385,25 @@ class Desk:
             fcr *= att.new_agent_resolution_multiplier
         ch.busy_by_day[int(now)] += handle
         self.outcome[ci] = RESOLVED if draws.resolve[ci] < fcr else UNRESOLVED
-        _at(env, handle, ci, self._complete)
+        heapq.heappush(self._events, (now + handle, next(self._eid), ci, True))
 
-    def _complete(self, ev: simpy.Event) -> None:
-        ci = ev.value
-        now = self.env.now
-        self.end[ci] = now
-        ch = self.channels[self.channel[ci]]
-        ch.busy -= 1
-        if self.on_outcome is not None:
-            self.on_outcome(ci, now, self.outcome[ci])
-        self._pull(ch)
-
-    def _pull(self, ch: ChannelState) -> None:
-        now = self.env.now
+    def _pull(self, ch: ChannelState, now: float) -> None:
         heap, outbound = ch.heap, ch.outbound
         while (heap or outbound) and ch.busy < ch.capacity:
             if outbound and (not heap or outbound[0] < heap[0]):  # one queue, two heaps
-                self._serve(ch, heapq.heappop(outbound)[2])
+                self._serve(ch, heapq.heappop(outbound)[2], now)
                 continue
             _, _, ci = heapq.heappop(heap)
             deadline = self.deadline[ci]
             if deadline < now:
                 self._abandon(ci, deadline)
             else:
-                self._serve(ch, ci)
+                self._serve(ch, ci, now)
 
     def _abandon(self, ci: int, day: float) -> None:
         self.outcome[ci] = ABANDONED
         self.end[ci] = day
+        self.ended.append(ci)
         if self.on_outcome is not None:
             self.on_outcome(ci, day, ABANDONED)
 
@@ -396,7 +443,8 @@ class Desk:
             ch.capacity = int(agents)
             if agents == 0:
                 self._close(ch)
-            self._pull(ch)
+            self._pull(ch, self.env.now)
+            self._rewake()
 
     def _close(self, ch: ChannelState) -> None:
         """The channel closes: waiting callers hang up (``give_up``) or leave a callback
@@ -419,13 +467,32 @@ class Desk:
         ch.heap = stay
         heapq.heapify(ch.heap)
 
-    def wait_days(self, ci: int, end: float) -> float:
-        """Days contact ``ci`` waited until ``end``: open time only on a channel with hours."""
-        if end <= self._open_until[ci]:  # served (or gone) within one opening, or always open
-            return max(0.0, end - self._wait_from[ci])
-        op = self.channels[self.channel[ci]].opening
-        assert op is not None
-        return op.open_time_at(end) - op.open_time_at(self.arrival[ci])
+    def take_ended(self) -> list[int]:
+        """The contacts ended since the last call, in the order they ended (and forget them)."""
+        out, self.ended = self.ended, []
+        return out
+
+    def column(self, name: str, contacts: list[int], dtype: type = float) -> np.ndarray:
+        """Values of one per-contact column (``"customer"``, ``"kind"``, ``"start"``, …, or
+        ``"retry"`` for the retry draw) for the contacts ``contacts``, shape (len(contacts),)."""
+        values = self.draws.retry if name == "retry" else getattr(self, name)
+        return np.fromiter(map(values.__getitem__, contacts), dtype=dtype, count=len(contacts))
+
+    def wait_days(self, contacts: list[int], end: np.ndarray) -> np.ndarray:
+        """Days each of ``contacts`` waited until ``end`` (same shape): open time only on a
+        channel with hours."""
+        wait = np.maximum(0.0, end - self.column("_wait_from", contacts))
+        late = end > self.column("_open_until", contacts)  # past the opening it waited in
+        if late.any():
+            at = np.flatnonzero(late)
+            channel = self.column("channel", contacts, np.int64)[at]
+            arrival = self.column("arrival", contacts)[at]
+            for ch in self._hours:
+                m = channel == ch.index
+                op = ch.opening
+                assert op is not None
+                wait[at[m]] = op.open_time(end[at[m]]) - op.open_time(arrival[m])
+        return wait
 
     def _shifts(self, ch: ChannelState):  # type: ignore[no-untyped-def]
         shifts = ch.spec.shifts
@@ -435,7 +502,8 @@ class Desk:
             yield self.env.timeout((hour + 1) / 24 - self.env.now)
             hour += 1
             ch.capacity = shifts[hour % 24]
-            self._pull(ch)
+            self._pull(ch, self.env.now)
+            self._rewake()
 
     def _attrition(self, ch: ChannelState):  # type: ignore[no-untyped-def]
         att = ch.spec.attrition

@@ -78,7 +78,6 @@ class ServiceModel:
         self.sums = sums
         self.env = env
         self.desk = Desk(env, svc.channels, streams, scenario.horizon_days,
-                         on_outcome=self._outcome,
                          repeat_handle_factor=svc.repeat_handle_factor if svc.personalised_support else 1.0,
                          repeat_resolution_uplift=svc.repeat_resolution_uplift
                          if svc.personalised_support else 0.0,
@@ -282,44 +281,79 @@ class ServiceModel:
         self.desk.submit(ids, t, pop.n_contacts[ids], kind, attempt, priority,
                          channel=channel, keys=pop.key[ids])
 
-    def _outcome(self, ci: int, day: float, code: int) -> None:
+    def listen(self, listener: OutcomeListener) -> None:
+        """Call ``listener(customer, day, kind, code)`` when an inbound contact ends."""
+        self.outcome_listeners.append(listener)
+        self.desk.on_outcome = self._notify
+
+    def listen_outreach(self, listener: Callable[[int, float, int], None]) -> None:
+        """Call ``listener(contact, day, code)`` when an outbound call of levers.outreach ends."""
+        self.outreach_outcome = listener
+        self.desk.on_outcome = self._notify
+
+    def _notify(self, ci: int, day: float, code: int) -> None:
         desk = self.desk
-        cid = desk.customer[ci]
         kind = desk.kind[ci]
-        if kind == OUTREACH:  # an outbound call of levers.outreach: its own effects
+        if kind == OUTREACH:
             if self.outreach_outcome is not None:
                 self.outreach_outcome(ci, day, code)
             return
-        wait_hours = desk.wait_days(ci, day if code == ABANDONED else desk.start[ci]) * 24
-        fx = self.fx
-        per_hour = fx.wait_per_hour if kind == COMPLAINT else fx.routine_wait_per_hour
-        promise = self._promise_hours[desk.channel[ci]]
-        if promise == promise:  # a promised response time: disconfirmation
-            gap = wait_hours - promise
-            beta = per_hour * gap if gap > 0 else fx.promise_beaten_per_hour * -gap
-        else:
-            beta = per_hour * wait_hours
-        attempt = desk.attempt[ci]
+        cid = desk.customer[ci]
         for listener in self.outcome_listeners:
             listener(cid, day, kind, code)
-        if code == RESOLVED:
-            if kind == COMPLAINT:
-                beta += fx.resolved_first_contact if attempt == 1 else fx.resolved_after_retries
-                self.satisfied += 1
-            else:
-                beta += fx.routine_answered
-        elif (attempt < self.svc.max_attempts
-              and desk.draws.retry[ci] < self.svc.retry_probability):
-            self._retries.append((cid, day + self.svc.retry_delay_hours / 24, kind, attempt + 1))
-        elif kind == COMPLAINT:
-            beta += fx.unresolved
-            self.unhappy += 1
-        else:
-            beta += fx.routine_abandoned
-        if beta:
-            self._fx_ids.append(cid)
-            self._fx_days.append(day)
-            self._fx_beta.append(beta)
+
+    def _settle(self) -> None:
+        """Effects, retries and word-of-mouth tellers of the inbound contacts ended since the
+        last slice boundary, in the order they ended (docs/model.md §1.3): the wait's effect
+        (per hour, or against a promised response time), then a resolved contact's effect, a
+        retry planned (attempts and retry probability permitting), or an unresolved or
+        abandoned contact's effect."""
+        desk = self.desk
+        ended = desk.take_ended()
+        if not ended:
+            return
+        kind = desk.column("kind", ended, np.int64)
+        if (kind == OUTREACH).any():  # outbound calls have their own effects (levers.outreach)
+            ended = [ci for ci, k in zip(ended, kind.tolist(), strict=True) if k != OUTREACH]
+            kind = kind[kind != OUTREACH]
+            if not ended:
+                return
+        fx, svc = self.fx, self.svc
+        code = desk.column("outcome", ended, np.int64)
+        day = desk.column("end", ended)
+        resolved = code == RESOLVED
+        complaint = kind == COMPLAINT
+        waited_until = np.where(code == ABANDONED, day, desk.column("start", ended))
+        wait_hours = desk.wait_days(ended, waited_until) * 24
+        per_hour = np.where(complaint, fx.wait_per_hour, fx.routine_wait_per_hour)
+        beta = per_hour * wait_hours
+        promise = np.asarray(self._promise_hours)[desk.column("channel", ended, np.int64)]
+        promised = ~np.isnan(promise)
+        if promised.any():  # a promised response time: disconfirmation
+            gap = wait_hours[promised] - promise[promised]
+            beta[promised] = np.where(gap > 0, per_hour[promised] * gap,
+                                      fx.promise_beaten_per_hour * -gap)
+        attempt = desk.column("attempt", ended, np.int64)
+        retry = (~resolved & (attempt < svc.max_attempts)
+                 & (desk.column("retry", ended) < svc.retry_probability))
+        failed = ~resolved & ~retry
+        beta += np.select(
+            [resolved & complaint & (attempt == 1), resolved & complaint, resolved,
+             failed & complaint, failed],
+            [fx.resolved_first_contact, fx.resolved_after_retries, fx.routine_answered,
+             fx.unresolved, fx.routine_abandoned], 0.0)
+        self.satisfied += int((resolved & complaint).sum())
+        self.unhappy += int((failed & complaint).sum())
+        cid = desk.column("customer", ended, np.int64)
+        if retry.any():
+            self._retries.extend(zip(cid[retry].tolist(),
+                                     (day[retry] + svc.retry_delay_hours / 24).tolist(),
+                                     kind[retry].tolist(), (attempt[retry] + 1).tolist(),
+                                     strict=True))
+        moved = beta != 0
+        self._fx_ids.extend(cid[moved].tolist())
+        self._fx_days.extend(day[moved].tolist())
+        self._fx_beta.extend(beta[moved].tolist())
 
     def _effect_batch(self, ids: np.ndarray, t: np.ndarray, beta: float | np.ndarray) -> None:
         if np.any(beta):
@@ -331,6 +365,7 @@ class ServiceModel:
     def flush(self, hi: float) -> None:
         """Apply collected effects and submit retries; ``hi`` is the end of the coming slice."""
         self.desk.expire()
+        self._settle()
         if self._fx_ids:
             ids = np.asarray(self._fx_ids, dtype=np.int64)
             days = np.asarray(self._fx_days)

@@ -109,7 +109,7 @@ class OutreachLever(Lever):
         self._hi = 0.0  # end of the current slice: calls before it are submitted already
         host.lifetimes.start_listeners.append(self._start)
         host.lifetimes.churn_listeners.append(self._churn)
-        service.outreach_outcome = self._outcome
+        service.listen_outreach(self._outcome)
 
     def _start(self, ids: np.ndarray, t: np.ndarray) -> None:
         pop = self.host.pop

@@ -79,7 +79,7 @@ class RootCauseLever(Lever):
         self._ids: list[int] = []
         self._days: list[float] = []
         self._counters: list[int] = []
-        service.outcome_listeners.append(self._resolved)
+        service.listen(self._resolved)
 
     def _resolved(self, customer: int, day: float, kind: int, code: int) -> None:
         if kind == COMPLAINT and code == RESOLVED:

@@ -106,7 +106,7 @@ class SurveysLever(Lever):
             host.lifetimes.start_listeners.append(self._start)
             host.lifetimes.churn_listeners.append(self._churn)
         if cfg.after_contact:
-            service.outcome_listeners.append(self._contact_ended)
+            service.listen(self._contact_ended)
 
     def _start(self, ids: np.ndarray, t: np.ndarray) -> None:
         pop = self.host.pop
