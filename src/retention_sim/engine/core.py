@@ -326,8 +326,8 @@ class Engine:
             desk = self.service.desk
             self._backlog.append(desk.waiting())
             days = self.scenario.horizon_days
-            kinds = np.asarray(desk.kind, dtype=np.int8)
-            outbound = np.bincount(np.asarray(desk.channel, dtype=np.int64)[kinds == OUTREACH_KIND],
+            kinds = desk.column("kind")
+            outbound = np.bincount(desk.column("channel").astype(np.int64)[kinds == OUTREACH_KIND],
                                    minlength=len(desk.channels))
             for i, ch in enumerate(desk.channels):
                 name = ch.spec.name

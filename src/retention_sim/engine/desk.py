@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import math
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -45,13 +46,24 @@ MINUTES = 1.0 / 1440.0
 Outcome = Callable[[int, float, int], None]
 
 
+def _column(typecode: str) -> array:
+    """An empty per-contact column: a typed array (8 bytes a day, 1 a code; no Python
+    object per contact), read and written one item at a time in the event loop."""
+    return array(typecode)
+
+
+def _grow(column: array, values: np.ndarray | float | int, n: int) -> None:
+    """Append ``values`` (n of them, or one broadcast) to ``column`` in its item type."""
+    column.frombytes(np.broadcast_to(np.asarray(values, dtype=column.typecode), (n,)).tobytes())
+
+
 @dataclass
 class _Draws:
-    patience: list[float]
-    handle: list[float]
-    resolve: list[float]
-    newagent: list[float]
-    retry: list[float]
+    patience: array
+    handle: array
+    resolve: array
+    newagent: array
+    retry: array
 
 
 class ChannelState:
@@ -162,20 +174,20 @@ class Desk:
         self.repeat_handle_factor = repeat_handle_factor
         self.repeat_resolution_uplift = repeat_resolution_uplift
         # the contacts table, column by column
-        self.customer: list[int] = []
-        self.channel: list[int] = []
-        self.kind: list[int] = []
-        self.attempt: list[int] = []
-        self.arrival: list[float] = []
-        self.start: list[float] = []
-        self.end: list[float] = []
-        self.outcome: list[int] = []
-        self.priority: list[int] = []
-        self.deadline: list[float] = []  # when a waiting contact hangs up
-        self.after_hours: list[bool] = []  # arrived while its channel was closed
-        self._wait_from: list[float] = []  # see submit
-        self._open_until: list[float] = []
-        self.draws = _Draws([], [], [], [], [])
+        self.customer = _column("q")
+        self.channel = _column("h")
+        self.kind = _column("b")
+        self.attempt = _column("h")
+        self.arrival = _column("d")
+        self.start = _column("d")
+        self.end = _column("d")
+        self.outcome = _column("b")
+        self.priority = _column("b")
+        self.deadline = _column("d")  # when a waiting contact hangs up
+        self.after_hours = _column("b")  # arrived while its channel was closed
+        self._wait_from = _column("d")  # see submit
+        self._open_until = _column("d")
+        self.draws = _Draws(*(_column("d") for _ in range(5)))
         #: contacts ended (handled or abandoned) since the last :meth:`take_ended`, in order
         self.ended: list[int] = []
         #: desk events: (day, event number, contact, completion?) — see the module notes
@@ -250,25 +262,19 @@ class Desk:
                      open_until[m]) = self._after_hours(ch, days[m], patience[m], kind,
                                                         attempts[m], len(self.customer) + m)
         first = len(self.customer)
-        self.customer.extend(customers.tolist())
-        self.channel.extend(route.tolist())
-        self.kind.extend([kind] * n)
-        self.attempt.extend(np.broadcast_to(attempt, (n,)).tolist())
-        self.priority.extend(np.broadcast_to(priority, (n,)).tolist())
-        self.arrival.extend(days.tolist())
-        self.start.extend([math.nan] * n)
-        self.end.extend([math.nan] * n)
-        self.outcome.extend([-1] * n)
-        self.deadline.extend(deadline.tolist())
-        self.after_hours.extend(closed.tolist())
-        self._wait_from.extend(wait_from.tolist())
-        self._open_until.extend(open_until.tolist())
+        for column, values in ((self.customer, customers), (self.channel, route),
+                               (self.kind, kind), (self.attempt, attempt),
+                               (self.priority, priority), (self.arrival, days),
+                               (self.start, math.nan), (self.end, math.nan), (self.outcome, -1),
+                               (self.deadline, deadline), (self.after_hours, closed),
+                               (self._wait_from, wait_from), (self._open_until, open_until)):
+            _grow(column, values, n)
         d = self.draws
-        d.patience.extend(patience.tolist())
-        d.handle.extend(handle.tolist())
-        d.resolve.extend(s.uniform("resolve", who, counters).tolist())
-        d.newagent.extend(s.uniform("new_agent", who, counters).tolist())
-        d.retry.extend(s.uniform("retry", who, counters).tolist())
+        for column, values in ((d.patience, patience), (d.handle, handle),
+                               (d.resolve, s.uniform("resolve", who, counters)),
+                               (d.newagent, s.uniform("new_agent", who, counters)),
+                               (d.retry, s.uniform("retry", who, counters))):
+            _grow(column, values, n)
         now = self.env.now
         events, eid = self._events, self._eid
         # the day SimPy would give: now + delay, delay = max(day - now, 0)
@@ -472,11 +478,16 @@ class Desk:
         out, self.ended = self.ended, []
         return out
 
-    def column(self, name: str, contacts: list[int], dtype: type = float) -> np.ndarray:
-        """Values of one per-contact column (``"customer"``, ``"kind"``, ``"start"``, …, or
-        ``"retry"`` for the retry draw) for the contacts ``contacts``, shape (len(contacts),)."""
+    def column(self, name: str, contacts: list[int] | np.ndarray | None = None) -> np.ndarray:
+        """A copy of one per-contact column (``"customer"``, ``"kind"``, ``"start"``, …, or
+        ``"retry"`` for the retry draw), shape (contacts,), in the column's type; only
+        ``contacts`` (indices) if given."""
         values = self.draws.retry if name == "retry" else getattr(self, name)
-        return np.fromiter(map(values.__getitem__, contacts), dtype=dtype, count=len(contacts))
+        whole = np.frombuffer(values, dtype=values.typecode) if len(values) else np.empty(
+            0, dtype=values.typecode)
+        if contacts is None:
+            return whole.copy()
+        return whole[np.asarray(contacts, dtype=np.intp)]
 
     def wait_days(self, contacts: list[int], end: np.ndarray) -> np.ndarray:
         """Days each of ``contacts`` waited until ``end`` (same shape): open time only on a
@@ -485,7 +496,7 @@ class Desk:
         late = end > self.column("_open_until", contacts)  # past the opening it waited in
         if late.any():
             at = np.flatnonzero(late)
-            channel = self.column("channel", contacts, np.int64)[at]
+            channel = self.column("channel", contacts)[at]
             arrival = self.column("arrival", contacts)[at]
             for ch in self._hours:
                 m = channel == ch.index
@@ -527,23 +538,23 @@ class Desk:
     # -- results -----------------------------------------------------------------------
     def table(self) -> dict[str, np.ndarray]:
         """The contacts table as arrays (wait in minutes; NaN while still waiting)."""
-        arrival = np.asarray(self.arrival)
-        start = np.asarray(self.start)
-        end = np.asarray(self.end)
-        outcome = np.asarray(self.outcome, dtype=np.int8)
+        arrival = self.column("arrival")
+        start = self.column("start")
+        end = self.column("end")
+        outcome = self.column("outcome")
         abandoned = outcome == ABANDONED
         wait_end = np.where(abandoned, end, start)
         wait = wait_end - arrival
-        channel = np.asarray(self.channel, dtype=np.int16)
+        channel = self.column("channel")
         for ch in self.channels:  # open time only on channels with hours
             if ch.opening is not None:
                 m = channel == ch.index
                 wait[m] = ch.opening.open_time(wait_end[m]) - ch.opening.open_time(arrival[m])
         return {
-            "customer_id": np.asarray(self.customer, dtype=np.int64),
-            "channel": np.asarray(self.channel, dtype=np.int16),
-            "kind": np.asarray(self.kind, dtype=np.int8),
-            "attempt": np.asarray(self.attempt, dtype=np.int16),
+            "customer_id": self.column("customer"),
+            "channel": self.column("channel"),
+            "kind": self.column("kind"),
+            "attempt": self.column("attempt"),
             "arrival_day": arrival,
             "start_day": start,
             "wait_minutes": wait / MINUTES,
@@ -551,7 +562,7 @@ class Desk:
             "abandoned": abandoned,
             "handled": ~np.isnan(start),
             "resolved": (outcome == RESOLVED) & ~np.isnan(end),
-            "after_hours": np.asarray(self.after_hours, dtype=bool),
+            "after_hours": self.column("after_hours").astype(bool),
         }
 
 

@@ -312,14 +312,14 @@ class ServiceModel:
         ended = desk.take_ended()
         if not ended:
             return
-        kind = desk.column("kind", ended, np.int64)
+        kind = desk.column("kind", ended)
         if (kind == OUTREACH).any():  # outbound calls have their own effects (levers.outreach)
             ended = [ci for ci, k in zip(ended, kind.tolist(), strict=True) if k != OUTREACH]
             kind = kind[kind != OUTREACH]
             if not ended:
                 return
         fx, svc = self.fx, self.svc
-        code = desk.column("outcome", ended, np.int64)
+        code = desk.column("outcome", ended)
         day = desk.column("end", ended)
         resolved = code == RESOLVED
         complaint = kind == COMPLAINT
@@ -327,13 +327,13 @@ class ServiceModel:
         wait_hours = desk.wait_days(ended, waited_until) * 24
         per_hour = np.where(complaint, fx.wait_per_hour, fx.routine_wait_per_hour)
         beta = per_hour * wait_hours
-        promise = np.asarray(self._promise_hours)[desk.column("channel", ended, np.int64)]
+        promise = np.asarray(self._promise_hours)[desk.column("channel", ended)]
         promised = ~np.isnan(promise)
         if promised.any():  # a promised response time: disconfirmation
             gap = wait_hours[promised] - promise[promised]
             beta[promised] = np.where(gap > 0, per_hour[promised] * gap,
                                       fx.promise_beaten_per_hour * -gap)
-        attempt = desk.column("attempt", ended, np.int64)
+        attempt = desk.column("attempt", ended).astype(np.int64)
         retry = (~resolved & (attempt < svc.max_attempts)
                  & (desk.column("retry", ended) < svc.retry_probability))
         failed = ~resolved & ~retry
@@ -344,7 +344,7 @@ class ServiceModel:
              fx.unresolved, fx.routine_abandoned], 0.0)
         self.satisfied += int((resolved & complaint).sum())
         self.unhappy += int((failed & complaint).sum())
-        cid = desk.column("customer", ended, np.int64)
+        cid = desk.column("customer", ended)
         if retry.any():
             self._retries.extend(zip(cid[retry].tolist(),
                                      (day[retry] + svc.retry_delay_hours / 24).tolist(),
@@ -394,10 +394,10 @@ class ServiceModel:
         :meth:`_outcome`, so that a contact's effects can be told from the table alone)."""
         desk = self.desk
         t = desk.table()
-        end = np.asarray(desk.end, dtype=float)
-        outcome = np.asarray(desk.outcome, dtype=np.int8)
+        end = desk.column("end")
+        outcome = desk.column("outcome")
         failed = (outcome == ABANDONED) | (outcome == UNRESOLVED)
-        draws = np.asarray(desk.draws.retry, dtype=float)
+        draws = desk.column("retry")
         t["end_day"] = end
         t["retried"] = (failed & (t["kind"] != OUTREACH) & np.isfinite(end)
                         & (t["attempt"] < self.svc.max_attempts)
