@@ -53,8 +53,9 @@ def _column(typecode: str) -> array:
 
 
 def _grow(column: array, values: np.ndarray | float | int, n: int) -> None:
-    """Append ``values`` (n of them, or one broadcast) to ``column`` in its item type."""
-    column.frombytes(np.broadcast_to(np.asarray(values, dtype=column.typecode), (n,)).tobytes())
+    """Append ``values`` (n of them, or one repeated n times) to ``column`` in its item type."""
+    a = np.asarray(values, dtype=column.typecode)
+    column.frombytes(a.tobytes() * n if a.ndim == 0 else a.tobytes())
 
 
 @dataclass

@@ -52,6 +52,8 @@ __all__ = ["ServiceModel", "SilentMemory"]
 ContactFilter = Callable[[np.ndarray, np.ndarray, int, np.ndarray], np.ndarray]
 #: ``outcome_listener(customer, day, kind, code)`` when an inbound contact ends
 OutcomeListener = Callable[[int, float, int, int], None]
+#: levers.outreach's outbound calls ended: (customers, days, outcome codes), arrays
+OutreachListener = Callable[[np.ndarray, np.ndarray, np.ndarray], None]
 
 
 class SilentMemory(CustomerState):
@@ -115,7 +117,7 @@ class ServiceModel:
         self.satisfied = 0
         # hooks for the levers: outreach outcomes, ends of inbound contacts (surveys after
         # a contact, root-cause analysis), and a filter before the desk (self-service)
-        self.outreach_outcome: Callable[[int, float, int], None] | None = None
+        self.outreach_outcome: OutreachListener | None = None
         self.outcome_listeners: list[OutcomeListener] = []
         self.contact_filter: ContactFilter | None = None
         #: memory of silent problems, kept once a lever asks for it (:meth:`track_silent`)
@@ -286,21 +288,18 @@ class ServiceModel:
         self.outcome_listeners.append(listener)
         self.desk.on_outcome = self._notify
 
-    def listen_outreach(self, listener: Callable[[int, float, int], None]) -> None:
-        """Call ``listener(contact, day, code)`` when an outbound call of levers.outreach ends."""
+    def listen_outreach(self, listener: OutreachListener) -> None:
+        """Call ``listener(customers, days, codes)`` at each slice boundary with the outbound
+        calls of levers.outreach ended since the last one (arrays, in the order they ended)."""
         self.outreach_outcome = listener
-        self.desk.on_outcome = self._notify
 
     def _notify(self, ci: int, day: float, code: int) -> None:
         desk = self.desk
         kind = desk.kind[ci]
-        if kind == OUTREACH:
-            if self.outreach_outcome is not None:
-                self.outreach_outcome(ci, day, code)
-            return
-        cid = desk.customer[ci]
-        for listener in self.outcome_listeners:
-            listener(cid, day, kind, code)
+        if kind != OUTREACH:
+            cid = desk.customer[ci]
+            for listener in self.outcome_listeners:
+                listener(cid, day, kind, code)
 
     def _settle(self) -> None:
         """Effects, retries and word-of-mouth tellers of the inbound contacts ended since the
@@ -313,10 +312,15 @@ class ServiceModel:
         if not ended:
             return
         kind = desk.column("kind", ended)
-        if (kind == OUTREACH).any():  # outbound calls have their own effects (levers.outreach)
-            ended = [ci for ci, k in zip(ended, kind.tolist(), strict=True) if k != OUTREACH]
-            kind = kind[kind != OUTREACH]
-            if not ended:
+        outbound = kind == OUTREACH
+        if outbound.any():  # outbound calls have their own effects (levers.outreach)
+            calls = np.asarray(ended)[outbound]
+            if self.outreach_outcome is not None:
+                self.outreach_outcome(desk.column("customer", calls), desk.column("end", calls),
+                                      desk.column("outcome", calls))
+            ended = np.asarray(ended)[~outbound]
+            kind = kind[~outbound]
+            if not ended.size:
                 return
         fx, svc = self.fx, self.svc
         code = desk.column("outcome", ended)

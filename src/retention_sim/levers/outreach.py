@@ -162,10 +162,10 @@ class OutreachLever(Lever):
         st.next_call[out] = np.where(past, np.inf, planned + self.cfg.cadence_days)
         return due[inside]
 
-    def _outcome(self, ci: int, day: float, code: int) -> None:
-        if code != ABANDONED:  # outreach calls never hang up; the test is for safety
-            self._done_ids.append(self.desk.customer[ci])
-            self._done_days.append(day)
+    def _outcome(self, customers: np.ndarray, days: np.ndarray, codes: np.ndarray) -> None:
+        done = codes != ABANDONED  # outreach calls never hang up; the test is for safety
+        self._done_ids.extend(customers[done].tolist())
+        self._done_days.extend(days[done].tolist())
 
     def _outcomes(self, now: float) -> None:
         """Effects of the calls handled since the last slice boundary; surfaced problems."""
