@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-__all__ = ["add_reader_options", "reader_options", "print_report", "UNITS"]
+__all__ = ["add_reader_options", "add_date_options", "reader_options", "print_report", "UNITS"]
 
 UNITS = ("day", "week", "month", "quarter", "year")
 
@@ -19,6 +19,16 @@ def add_reader_options(p: argparse.ArgumentParser) -> None:
                         "quantity=Quantity,unit_price=UnitPrice,invoice=InvoiceNo "
                         "(roles: customer_id, date, amount, quantity, unit_price, invoice; "
                         "for subscriptions start_date, end_date, plan, cohort)")
+    add_date_options(g)
+    g.add_argument("--encoding", metavar="NAME", default=None,
+                   help="the file's text encoding, e.g. latin-1 or cp1252 (default UTF-8)")
+    g.add_argument("--returns", choices=["refuse", "drop", "net"], default=None,
+                   help="negative or cancelled (C...) lines: refuse (default: an error naming "
+                        "the first), drop, or net against the customer's same-day purchases")
+
+
+def add_date_options(g: argparse._ArgumentGroup) -> None:
+    """--date-format, --dayfirst/--monthfirst and --tz, for every command that reads dates."""
     g.add_argument("--date-format", metavar="FORMAT", default=None,
                    help="strptime format of the dates, e.g. '%%m/%%d/%%Y %%H:%%M' "
                         "(default: ISO 8601, or d/m/y dates whose order the data prove)")
@@ -31,11 +41,6 @@ def add_reader_options(p: argparse.ArgumentParser) -> None:
                    help="convert timestamps with a UTC offset to this zone (e.g. UTC, "
                         "Europe/London) before taking their date (default: the local date "
                         "written in each timestamp)")
-    g.add_argument("--encoding", metavar="NAME", default=None,
-                   help="the file's text encoding, e.g. latin-1 or cp1252 (default UTF-8)")
-    g.add_argument("--returns", choices=["refuse", "drop", "net"], default=None,
-                   help="negative or cancelled (C...) lines: refuse (default: an error naming "
-                        "the first), drop, or net against the customer's same-day purchases")
 
 
 def reader_options(args: argparse.Namespace) -> dict[str, Any]:

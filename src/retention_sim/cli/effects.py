@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .common import positive_number
-from .data_options import UNITS
+from .data_options import UNITS, add_date_options, print_report
 
 __all__ = ["register", "cmd_effects"]
 
@@ -44,14 +44,7 @@ def register(sub: Any) -> None:
     g.add_argument("--observation-end", default=None, metavar="WHEN",
                    help="end of observation (a date, or days; default: the customer table's "
                         "observation_end column, else the latest time in the tables)")
-    g.add_argument("--date-format", metavar="FORMAT", default=None,
-                   help="strptime format of the dates (default: ISO 8601 or proven d/m/y)")
-    order = g.add_mutually_exclusive_group()
-    order.add_argument("--dayfirst", dest="dayfirst", action="store_const", const=True,
-                       default=None, help="01/02/2011 is 1 February")
-    order.add_argument("--monthfirst", dest="dayfirst", action="store_const", const=False,
-                       help="01/02/2011 is 2 January")
-    g.add_argument("--tz", metavar="ZONE", default=None, help="time zone of the timestamps")
+    add_date_options(g)
     g.add_argument("--after-end", choices=["refuse", "drop"], default="refuse",
                    help="events dated after their customer's end: refuse (default) or drop")
     p.add_argument("--out", type=Path, default=None,
@@ -83,8 +76,7 @@ def cmd_effects(args: argparse.Namespace) -> int:
         est = estimate_effects(history, model=args.model, renewal=args.renewal,
                                effects=_names(args.which), static=_names(args.static),
                                half_life=args.half_life, lr_tests=not args.no_lr_tests)
-    for line in history.report:
-        print(f"retention-sim: note: {line}", file=sys.stderr)
+    print_report(None, list(history.report))
     for w in caught:
         print(f"retention-sim: warning: {w.message}", file=sys.stderr)
     if args.out:

@@ -50,7 +50,7 @@ import pandas as pd
 
 from ..kernel.codes import HISTORY_KINDS, HISTORY_OUTCOMES
 from ..kernel.errors import InputError, invalid_parameter
-from .parsing import ReadReport, normalise_ids, parse_column_map, parse_dates, where
+from .parsing import ReadReport, first_duplicate, normalise_ids, parse_column_map, parse_dates, where
 from .readers import PathOrFrame, _col, _load, _numbers
 
 __all__ = ["CustomerHistory", "read_histories", "CUSTOMER_ROLES", "EVENT_ROLES", "AFTER_END"]
@@ -226,10 +226,9 @@ def read_histories(customers: PathOrFrame, events: PathOrFrame, *,
         i = int(np.flatnonzero(missing)[0])
         raise InputError(f"{where(i, _col(cdf, 'customer_id'), csrc)}: empty; every customer "
                          "needs an id.", csrc)
-    dup = ids.duplicated().to_numpy()
-    if dup.any():
-        i = int(np.flatnonzero(dup)[0])
-        j = int(np.flatnonzero((ids == ids.iloc[i]).to_numpy())[0])
+    dup = first_duplicate(ids)
+    if dup is not None:
+        i, j = dup
         raise InputError(f"{where(i, _col(cdf, 'customer_id'), csrc)}: customer "
                          f"{ids.iloc[i]!r} already appears in row {j + 1}; one row per "
                          "customer.", csrc)

@@ -31,7 +31,7 @@ from pandas.tseries.api import guess_datetime_format
 
 from ..kernel.errors import DataWarning, InputError
 
-__all__ = ["parse_column_map", "parse_dates", "normalise_ids", "ReadReport", "where",
+__all__ = ["parse_column_map", "first_duplicate", "parse_dates", "normalise_ids", "ReadReport", "where",
            "warn_dropped", "RETURNS"]
 
 RETURNS = ("refuse", "drop", "net")
@@ -118,6 +118,18 @@ def normalise_ids(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
     missing = (raw.isna() | text.str.lower().isin(["", "nan", "none", "null", "na"])).to_numpy()
     text = text.str.replace(_FLOAT_ID, r"\1", regex=True)
     return text.astype(object), missing
+
+
+def first_duplicate(ids: pd.Series, known_distinct: bool = False) -> tuple[int, int] | None:
+    """(row of the first id seen before, row where it first appeared), 0-based, or None when
+    every id is distinct (``known_distinct``: a cheaper test already said so)."""
+    if known_distinct:
+        return None
+    dup = ids.duplicated(keep="first").to_numpy()
+    if not dup.any():
+        return None
+    i = int(np.flatnonzero(dup)[0])
+    return i, int(np.flatnonzero((ids == ids.iloc[i]).to_numpy())[0])
 
 
 def warn_dropped(report: ReadReport, source: str | None) -> None:

@@ -40,6 +40,7 @@ from ..kernel.units import unit_days
 from .parsing import (
     RETURNS,
     ReadReport,
+    first_duplicate,
     normalise_ids,
     parse_column_map,
     parse_dates,
@@ -591,11 +592,9 @@ def read_rfm(data: PathOrFrame, encoding: str | None = None) -> pd.DataFrame:
     """
     df, source = _load(data, "RFM summary", ("customer_id", "frequency", "recency", "T"), encoding=encoding)
     ids = df["customer_id"].astype(str).str.strip()
-    dup = (ids.duplicated(keep="first").to_numpy() if _has_duplicates(ids)
-           else np.zeros(len(ids), dtype=bool))
-    if dup.any():
-        i = int(np.flatnonzero(dup)[0])
-        j = int(np.flatnonzero((ids == ids.iloc[i]).to_numpy())[0])
+    dup = first_duplicate(ids, known_distinct=not _has_duplicates(ids))
+    if dup is not None:
+        i, j = dup
         raise InputError(f"{_where(i, 'customer_id', source)}: customer id {ids.iloc[i]!r} "
                          f"already appears in row {j + 1}; an RFM summary has one row per "
                          "customer.", source)
