@@ -85,4 +85,4 @@ def test_desk_events_keep_simpys_order_at_equal_times() -> None:
     assert seen == [0, 1, 0]
     table = desk.table()
     assert table["start_day"][0] == 1.0 and table["handled"][0]
-    assert desk.take_ended() == [0] and desk.take_ended() == []
+    assert desk.take_ended().tolist() == [0] and desk.take_ended().tolist() == []

@@ -474,12 +474,13 @@ class Desk:
         ch.heap = stay
         heapq.heapify(ch.heap)
 
-    def take_ended(self) -> list[int]:
-        """The contacts ended since the last call, in the order they ended (and forget them)."""
+    def take_ended(self) -> np.ndarray:
+        """Indices of the contacts ended since the last call, in the order they ended, shape
+        (k,) (and forget them)."""
         out, self.ended = self.ended, []
-        return out
+        return np.asarray(out, dtype=np.intp)
 
-    def column(self, name: str, contacts: list[int] | np.ndarray | None = None) -> np.ndarray:
+    def column(self, name: str, contacts: np.ndarray | None = None) -> np.ndarray:
         """A copy of one per-contact column (``"customer"``, ``"kind"``, ``"start"``, …, or
         ``"retry"`` for the retry draw), shape (contacts,), in the column's type; only
         ``contacts`` (indices) if given."""
@@ -488,17 +489,17 @@ class Desk:
             0, dtype=values.typecode)
         if contacts is None:
             return whole.copy()
-        return whole[np.asarray(contacts, dtype=np.intp)]
+        return whole[contacts]
 
-    def wait_days(self, contacts: list[int], end: np.ndarray) -> np.ndarray:
+    def wait_days(self, contacts: np.ndarray, end: np.ndarray) -> np.ndarray:
         """Days each of ``contacts`` waited until ``end`` (same shape): open time only on a
         channel with hours."""
         wait = np.maximum(0.0, end - self.column("_wait_from", contacts))
         late = end > self.column("_open_until", contacts)  # past the opening it waited in
         if late.any():
             at = np.flatnonzero(late)
-            channel = self.column("channel", contacts)[at]
-            arrival = self.column("arrival", contacts)[at]
+            channel = self.column("channel", contacts[at])
+            arrival = self.column("arrival", contacts[at])
             for ch in self._hours:
                 m = channel == ch.index
                 op = ch.opening
@@ -553,7 +554,7 @@ class Desk:
                 wait[m] = ch.opening.open_time(wait_end[m]) - ch.opening.open_time(arrival[m])
         return {
             "customer_id": self.column("customer"),
-            "channel": self.column("channel"),
+            "channel": channel,
             "kind": self.column("kind"),
             "attempt": self.column("attempt"),
             "arrival_day": arrival,

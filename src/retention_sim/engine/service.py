@@ -309,16 +309,16 @@ class ServiceModel:
         abandoned contact's effect."""
         desk = self.desk
         ended = desk.take_ended()
-        if not ended:
+        if not ended.size:
             return
         kind = desk.column("kind", ended)
         outbound = kind == OUTREACH
         if outbound.any():  # outbound calls have their own effects (levers.outreach)
-            calls = np.asarray(ended)[outbound]
+            calls = ended[outbound]
             if self.outreach_outcome is not None:
                 self.outreach_outcome(desk.column("customer", calls), desk.column("end", calls),
                                       desk.column("outcome", calls))
-            ended = np.asarray(ended)[~outbound]
+            ended = ended[~outbound]
             kind = kind[~outbound]
             if not ended.size:
                 return
