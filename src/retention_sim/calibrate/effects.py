@@ -68,6 +68,7 @@ from ..kernel.errors import (
     invalid_parameter,
 )
 from ..kernel.model import describe_validation_error
+from ..kernel.stats import wald_interval, z_value
 from ..kernel.units import PERIODS, UNIT_DAYS
 from ..scenario import Effects, ScenarioConfig
 from ..scenario.load import read_yaml
@@ -634,7 +635,7 @@ def _profile_interval(prof: _Profiler, use: list[int], h: float, ll: float, se_l
         return prof.fit(math.exp(u), use)[0] - target
 
     u0 = math.log(h)
-    width = 1.96 * se_log if math.isfinite(se_log) and se_log > 0 else 0.5
+    width = z_value(0.95) * se_log if math.isfinite(se_log) and se_log > 0 else 0.5
     out: list[float | None] = []
     for sign, edge in ((-1.0, math.log(bounds[0])), (1.0, math.log(bounds[1]))):
         # the deficit 2(LL − LL(u)) is about quadratic in u: aim each step at its root, then
@@ -839,11 +840,11 @@ def estimate_effects(history: CustomerHistory, *, model: str = "sbg", renewal: s
             coefs = list(fit.coef_names)
             joint[:-1, :-1] = fit.variance_matrix_.loc[coefs, coefs].to_numpy()
         notes.append(f"half-life held at {h:g} days")
-    z = float(stats.norm.ppf(0.5 + level / 2))
     est = np.array([fit.coef_[k] for k in fit.coef_names])
     names = [k.removeprefix("dropout.") for k in fit.coef_names]
-    table = pd.DataFrame({"estimate": est, "se": se_coef, "ci_low": est - z * se_coef,
-                          "ci_high": est + z * se_coef}, index=pd.Index(names, name="effect"))
+    low, high = wald_interval(est, se_coef, level)
+    table = pd.DataFrame({"estimate": est, "se": se_coef, "ci_low": low, "ci_high": high},
+                         index=pd.Index(names, name="effect"))
     table["lr_statistic"] = np.nan
     table["p_value"] = np.nan
     if lr_tests:
