@@ -5,14 +5,14 @@ service completion is a desk event, kept in the desk's own heap under the key Si
 give a :class:`simpy.Timeout` — (day, normal priority, the environment's next event
 number) — so desk events and the rest of the simulation interleave in exactly the order
 SimPy would run them.  SimPy holds one wake-up at the key of the earliest desk event;
-when it fires, the desk runs its events in a plain loop until the next SimPy event is due
-(no event object or scheduler step per contact: a contact costs two heap operations).
-Waiting contacts sit in a heap by (priority, arrival day).  Patience is exponential; an impatient contact
-leaves at its exact deadline — it is removed lazily when an agent would pick it and at
-every slice boundary, which gives the same sample path as a contact that hangs up at
-its deadline (FCFS within a priority class).  With one channel, Poisson arrivals,
-exponential handling and patience this is the M/M/c(+M) queue of Erlang C and Erlang A
-(tests/test_desk.py compares them).
+when it fires, the desk runs its events in a compiled loop (:mod:`.desk_loop`) until the
+next SimPy event is due: no event object, scheduler step or Python object per contact.
+Waiting contacts sit in a heap by (priority, arrival day).  Patience is exponential; an
+impatient contact leaves at its exact deadline — it is removed lazily when an agent would
+pick it and at every slice boundary, which gives the same sample path as a contact that
+hangs up at its deadline (FCFS within a priority class).  With one channel, Poisson
+arrivals, exponential handling and patience this is the M/M/c(+M) queue of Erlang C and
+Erlang A (tests/test_desk.py compares them).
 
 The per-contact random draws are counter-based, keyed by (customer, that customer's
 contact number), so a customer's contacts are served alike in compared scenarios.
@@ -24,17 +24,50 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import math
-from array import array
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import simpy
 from scipy.special import ndtri
 from simpy.events import NORMAL
 
-from ..kernel.codes import ABANDONED, OUTREACH, RESOLVED, UNRESOLVED
+from ..kernel.codes import ABANDONED, OUTREACH, RESOLVED
 from ..scenario import Channel as ChannelSpec
+from . import desk_loop as loop
+from .desk_loop import (
+    AFTER_HOURS,
+    ARRIVAL,
+    ATTEMPT,
+    ATTRITION,
+    BUSY,
+    CAPACITY,
+    CHANNEL,
+    DEADLINE,
+    EID,
+    END,
+    ENDED,
+    EVENTS,
+    FCR,
+    GIVE_UP,
+    HANDLE,
+    HIRES,
+    KIND,
+    LEARNING_DAYS,
+    NEW_HANDLE,
+    NEW_RESOLUTION,
+    NEWAGENT,
+    OPEN_UNTIL,
+    OUTBOUND,
+    OUTCOME,
+    PATIENCE,
+    PRIORITY,
+    RESOLVE,
+    RETRY,
+    ROSTER,
+    START,
+    WAIT_FROM,
+    WAITING,
+)
 from .rng import Streams
 from .timetable import Opening, day_zero
 
@@ -45,47 +78,59 @@ MINUTES = 1.0 / 1440.0
 #: called with (contact index, day, outcome code) when a contact ends
 Outcome = Callable[[int, float, int], None]
 
+#: the contacts table's columns: (float or integer field, its column, type of
+#: :meth:`Desk.column`)
+_COLUMNS: dict[str, tuple[bool, int, type]] = {
+    "arrival": (True, ARRIVAL, np.float64), "start": (True, START, np.float64),
+    "end": (True, END, np.float64), "deadline": (True, DEADLINE, np.float64),
+    "handle": (True, HANDLE, np.float64), "resolve": (True, RESOLVE, np.float64),
+    "newagent": (True, NEWAGENT, np.float64), "patience": (True, PATIENCE, np.float64),
+    "retry": (True, RETRY, np.float64), "_wait_from": (True, WAIT_FROM, np.float64),
+    "_open_until": (True, OPEN_UNTIL, np.float64),
+    "channel": (False, CHANNEL, np.int16), "kind": (False, KIND, np.int8),
+    "attempt": (False, ATTEMPT, np.int16), "priority": (False, PRIORITY, np.int8),
+    "outcome": (False, OUTCOME, np.int8), "after_hours": (False, AFTER_HOURS, np.int8),
+}
 
-def _column(typecode: str) -> array:
-    """An empty per-contact column: a typed array (8 bytes a day, 1 a code; no Python
-    object per contact), read and written one item at a time in the event loop."""
-    return array(typecode)
 
+class _EventNumbers:
+    """SimPy's event counter, held in the desk's state array so that the compiled loop
+    and SimPy number their events from one sequence (ties keep SimPy's order)."""
 
-def _grow(column: array, values: np.ndarray | float | int, n: int) -> None:
-    """Append ``values`` (n of them, or one repeated n times) to ``column`` in its item type."""
-    a = np.asarray(values, dtype=column.typecode)
-    column.frombytes(a.tobytes() * n if a.ndim == 0 else a.tobytes())
+    __slots__ = ("state",)
 
+    def __init__(self, state: np.ndarray, first: int) -> None:
+        self.state = state
+        state[EID] = first
 
-@dataclass
-class _Draws:
-    patience: array
-    handle: array
-    resolve: array
-    newagent: array
-    retry: array
+    def __iter__(self) -> _EventNumbers:
+        return self
+
+    def __next__(self) -> int:
+        eid = int(self.state[EID])
+        self.state[EID] = eid + 1
+        return eid
 
 
 class ChannelState:
-    """Runtime state of one channel: agents on duty, busy agents and the waiting heap."""
+    """One channel: its specification, opening hours and learning agents; its agents on
+    duty, busy agents and waiting contacts live in the desk's arrays (row ``index``)."""
 
     def __init__(self, spec: ChannelSpec, index: int, horizon_days: float,
-                 opening: Opening | None = None) -> None:
+                 opening: Opening | None, ints: np.ndarray, floats: np.ndarray,
+                 busy_days: np.ndarray) -> None:
         self.spec = spec
         self.index = index
+        self._ints = ints
         #: opening hours and agents on duty (None: open around the clock)
         self.opening = opening
         self.capacity = spec.agents if spec.shifts is None else spec.shifts[0]
         if opening is not None:
             self.capacity = opening.agents_at(0.0)
         self.roster = spec.agents if spec.shifts is None else max(spec.shifts)
-        self.busy = 0
-        self.heap: list[tuple[int, float, int]] = []
-        #: waiting outbound calls (levers.outreach): they never hang up, so they are kept
-        #: apart from ``heap`` and never scanned for patience; served in the same order
-        self.outbound: list[tuple[int, float, int]] = []
+        ints[index, ROSTER] = self.roster
         self.fcr = spec.first_contact_resolution
+        floats[index, FCR] = self.fcr
         mean = spec.handle_minutes * MINUTES
         if spec.handle_distribution == "exponential":
             self.mu_log, self.sigma_log = math.nan, math.nan
@@ -94,20 +139,29 @@ class ChannelState:
             self.mu_log, self.sigma_log = math.log(mean) - s2 / 2, math.sqrt(s2)
         self.mean_handle = mean
         self.patience = math.inf if spec.patience_minutes is None else spec.patience_minutes * MINUTES
-        self.hires: list[float] = []  # hire days of agents still learning
         self.hire_log: list[tuple[float, int]] = []  # (day, agents hired)
         #: agent-days spent handling, by the day the handling started
-        self.busy_by_day = [0.0] * (int(math.ceil(horizon_days)) + 2)
+        self.busy_by_day = busy_days[index]
         self.attrition = spec.attrition
+        if spec.attrition is not None:
+            ints[index, ATTRITION] = 1
+            floats[index, LEARNING_DAYS] = spec.attrition.learning_days
+            floats[index, NEW_HANDLE] = spec.attrition.new_agent_handle_multiplier
+            floats[index, NEW_RESOLUTION] = spec.attrition.new_agent_resolution_multiplier
 
-    def new_share(self, now: float) -> float:
-        """Share of the roster hired less than ``learning_days`` ago."""
-        att = self.spec.attrition
-        if att is None or not self.hires:
-            return 0.0
-        while self.hires and self.hires[0] <= now - att.learning_days:
-            self.hires.pop(0)
-        return min(1.0, len(self.hires) / max(self.roster, 1))
+    @property
+    def capacity(self) -> int:
+        """Agents on duty now."""
+        return int(self._ints[self.index, CAPACITY])
+
+    @capacity.setter
+    def capacity(self, agents: int) -> None:
+        self._ints[self.index, CAPACITY] = agents
+
+    @property
+    def busy(self) -> int:
+        """Agents handling a contact now."""
+        return int(self._ints[self.index, BUSY])
 
     def agent_hours_by_period(self, period_days: float, n_periods: int, horizon_days: float
                               ) -> np.ndarray:
@@ -131,6 +185,13 @@ class ChannelState:
         return np.resize(np.asarray(self.spec.shifts, dtype=float), hours)
 
 
+def _grown(a: np.ndarray, size: int) -> np.ndarray:
+    """``a`` with its last axis grown to ``size`` (contents kept)."""
+    out = np.empty(a.shape[:-1] + (size,), dtype=a.dtype)
+    out[..., : a.shape[-1]] = a
+    return out
+
+
 class Desk:
     """All channels of the service and the record of every contact.
 
@@ -143,8 +204,8 @@ class Desk:
     horizon_days : float
     on_outcome : callable, optional
         ``on_outcome(contact, day, code)`` when a contact is abandoned (code 0), handled
-        unresolved (1) or resolved (2).  Every ended contact is also listed, in the order
-        the contacts ended, for :meth:`take_ended` (effects are applied in batches).
+        unresolved (1) or resolved (2), in the order the contacts ended.  Every ended
+        contact is also listed for :meth:`take_ended` (effects are applied in batches).
     repeat_handle_factor, repeat_resolution_uplift : float
         Personalised support: a repeat contact (attempt > 1) takes this share of the
         handle time and gains this much resolution probability.
@@ -162,38 +223,38 @@ class Desk:
         self.env = env
         self.streams = streams
         self.horizon = horizon_days
+        k = len(channels)
+        self._chi = np.zeros((k, loop.N_CHI), dtype=np.int64)
+        self._chf = np.zeros((k, loop.N_CHF))
+        self._busy_days = np.zeros((k, int(math.ceil(horizon_days)) + 2))
+        self._hires = np.zeros((k, 16))  # hire days of agents (learning from HIRE_HEAD on)
         self.channels = [ChannelState(spec, i, horizon_days,
-                                      _opening(spec, start_date, closed_dates, horizon_days))
+                                      _opening(spec, start_date, closed_dates, horizon_days),
+                                      self._chi, self._chf, self._busy_days)
                          for i, spec in enumerate(channels)]
-        #: contacts that arrive while their channel is closed and hang up (``give_up``)
-        self._give_up: set[int] = set()
         #: the channels with opening hours
         self._hours = [ch for ch in self.channels if ch.opening is not None]
         self._cum_share = np.cumsum([c.share for c in channels])
         self._cum_share[-1] = 1.0
         self.on_outcome = on_outcome
+        self._repeat = np.array([repeat_handle_factor, repeat_resolution_uplift])
         self.repeat_handle_factor = repeat_handle_factor
         self.repeat_resolution_uplift = repeat_resolution_uplift
-        # the contacts table, column by column
-        self.customer = _column("q")
-        self.channel = _column("h")
-        self.kind = _column("b")
-        self.attempt = _column("h")
-        self.arrival = _column("d")
-        self.start = _column("d")
-        self.end = _column("d")
-        self.outcome = _column("b")
-        self.priority = _column("b")
-        self.deadline = _column("d")  # when a waiting contact hangs up
-        self.after_hours = _column("b")  # arrived while its channel was closed
-        self._wait_from = _column("d")  # see submit
-        self._open_until = _column("d")
-        self.draws = _Draws(*(_column("d") for _ in range(5)))
-        #: contacts ended (handled or abandoned) since the last :meth:`take_ended`, in order
-        self.ended: list[int] = []
-        #: desk events: (day, event number, contact, completion?) — see the module notes
-        self._events: list[tuple[float, int, int, bool]] = []
-        self._eid = env._eid  # SimPy's event numbers, shared so that ties keep SimPy's order
+        #: the contacts table: one row per contact (``n`` so far) in a float and an integer
+        #: array, and the customers
+        self.n = 0
+        self._F, self._I = loop.empty_columns(1024)
+        self._customer = np.empty(1024, dtype=np.int64)
+        #: desk events (day, event number, 2 x contact + completion?) as an array heap,
+        #: contacts ended since the last take_ended, and the waiting heaps of each channel
+        self._ev_day, self._ev_eid = np.empty(1024), np.empty(1024, dtype=np.int64)
+        self._ev_item = np.empty(1024, dtype=np.int64)
+        self._ended = np.empty(1024, dtype=np.int64)
+        self._waiting = np.empty((k, 256), dtype=np.int64)
+        self._outbound = np.empty((k, 256), dtype=np.int64)
+        self._state = np.zeros(3, dtype=np.int64)
+        # SimPy and the desk number events from one counter (see _EventNumbers)
+        env._eid = _EventNumbers(self._state, next(env._eid))
         self._wake: tuple[float, int] | None = None  # key of the pending wake-up
         self._queued: set[int] = set()  # event numbers of wake-ups in SimPy's queue
         for ch in self.channels:
@@ -203,6 +264,48 @@ class Desk:
                 env.process(self._shifts(ch))
             if ch.spec.attrition is not None:
                 env.process(self._attrition(ch))
+
+    # -- room in the arrays ------------------------------------------------------------
+    def _make_room(self, arriving: int) -> None:
+        """Grow the arrays before ``arriving`` contacts join.  Bounds: every contact not yet
+        ended has at most one desk event or one place in a waiting heap, so events and
+        waiting contacts together never exceed the events pending plus those waiting plus
+        the arrivals; ended contacts listed never exceed those plus the ones listed."""
+        n = self.n + arriving
+        if n > self._customer.size:  # in place (realloc): no copy of what is there
+            size = max(n, self._customer.size + self._customer.size // 4)
+            self._F.resize((size, self._F.shape[1]))
+            self._I.resize((size, self._I.shape[1]))
+            self._customer.resize(size)
+        chi, st = self._chi, self._state
+        waiting = int(chi[:, WAITING].sum() + chi[:, OUTBOUND].sum())
+        pending = int(st[EVENTS]) + waiting + arriving
+        if pending > self._ev_day.size:
+            size = max(pending, 2 * self._ev_day.size)
+            self._ev_day, self._ev_eid = _grown(self._ev_day, size), _grown(self._ev_eid, size)
+            self._ev_item = _grown(self._ev_item, size)
+        if int(st[ENDED]) + pending > self._ended.size:
+            self._ended = _grown(self._ended, max(int(st[ENDED]) + pending,
+                                                   2 * self._ended.size))
+        queue = int(max(chi[:, WAITING].max(), chi[:, OUTBOUND].max())) + int(st[EVENTS]) + arriving
+        if queue > self._waiting.shape[1]:
+            size = max(queue, 2 * self._waiting.shape[1])
+            self._waiting, self._outbound = _grown(self._waiting, size), _grown(self._outbound, size)
+
+    def _loop_args(self) -> tuple:
+        return (self._F, self._I, self._chi, self._chf, self._hires, self._busy_days,
+                self._ev_day, self._ev_eid, self._ev_item, self._state, self._repeat,
+                self._waiting, self._outbound, self._ended)
+
+    def _announce(self, since: int) -> None:
+        """Call ``on_outcome`` for the contacts ended since position ``since`` of the list."""
+        notify = self.on_outcome
+        if notify is None:
+            return
+        ended = self._ended[since: self._state[ENDED]]
+        for ci, day, code in zip(ended.tolist(), self._F[ended, END].tolist(),
+                                 self._I[ended, OUTCOME].tolist(), strict=True):
+            notify(ci, day, code)
 
     # -- arrivals --------------------------------------------------------------------
     def submit(self, customers: np.ndarray, days: np.ndarray, counters: np.ndarray, kind: int,
@@ -247,6 +350,7 @@ class Desk:
         if kind == OUTREACH:  # an outbound call waits for an agent, nobody hangs up
             patience[:] = math.inf
         closed = np.zeros(n, dtype=bool)
+        give_up = np.zeros(n, dtype=bool)
         deadline = days + patience
         # waits count from ``wait_from`` (the arrival, or the opening after it) and, while
         # service starts before ``open_until`` (the end of that opening), are plain differences
@@ -259,41 +363,41 @@ class Desk:
             for ch in self._hours:
                 m = np.flatnonzero(route == ch.index)
                 if m.size:
-                    (days[m], deadline[m], closed[m], wait_from[m],
-                     open_until[m]) = self._after_hours(ch, days[m], patience[m], kind,
-                                                        attempts[m], len(self.customer) + m)
-        first = len(self.customer)
-        for column, values in ((self.customer, customers), (self.channel, route),
-                               (self.kind, kind), (self.attempt, attempt),
-                               (self.priority, priority), (self.arrival, days),
-                               (self.start, math.nan), (self.end, math.nan), (self.outcome, -1),
-                               (self.deadline, deadline), (self.after_hours, closed),
-                               (self._wait_from, wait_from), (self._open_until, open_until)):
-            _grow(column, values, n)
-        d = self.draws
-        for column, values in ((d.patience, patience), (d.handle, handle),
-                               (d.resolve, s.uniform("resolve", who, counters)),
-                               (d.newagent, s.uniform("new_agent", who, counters)),
-                               (d.retry, s.uniform("retry", who, counters))):
-            _grow(column, values, n)
+                    (days[m], deadline[m], closed[m], wait_from[m], open_until[m],
+                     give_up[m]) = self._after_hours(ch, days[m], patience[m], kind, attempts[m])
+        self._make_room(n)
+        first = self.n
+        new = slice(first, first + n)
+        self.n = first + n
+        floats, ints = self._F, self._I
+        self._customer[new] = customers
+        for row, values in ((CHANNEL, route), (KIND, kind), (ATTEMPT, attempt),
+                            (PRIORITY, priority), (OUTCOME, -1), (AFTER_HOURS, closed),
+                            (GIVE_UP, give_up)):
+            ints[new, row] = values
+        for row, values in ((ARRIVAL, days), (START, math.nan), (END, math.nan),
+                            (DEADLINE, deadline), (WAIT_FROM, wait_from),
+                            (OPEN_UNTIL, open_until), (PATIENCE, patience), (HANDLE, handle),
+                            (RESOLVE, s.uniform("resolve", who, counters)),
+                            (NEWAGENT, s.uniform("new_agent", who, counters)),
+                            (RETRY, s.uniform("retry", who, counters))):
+            floats[new, row] = values
         now = self.env.now
-        events, eid = self._events, self._eid
         # the day SimPy would give: now + delay, delay = max(day - now, 0)
-        for ci, day in zip(range(first, first + n), (now + np.maximum(days - now, 0.0)).tolist(),
-                           strict=True):
-            heapq.heappush(events, (day, next(eid), ci, False))
+        loop.push_arrivals(self._ev_day, self._ev_eid, self._ev_item, self._state,
+                           now + np.maximum(days - now, 0.0), first)
         self._rewake()
 
     def _after_hours(self, ch: ChannelState, days: np.ndarray, patience: np.ndarray, kind: int,
-                     attempt: np.ndarray, index: np.ndarray
-                     ) -> tuple[np.ndarray, ...]:
-        """Arrival days, hang-up deadlines, the closed-on-arrival mask, when waiting starts
-        and the end of that opening, for contacts routed to a channel with opening hours
-        (docs/model.md §1.3)."""
+                     attempt: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Arrival days, hang-up deadlines, the closed-on-arrival mask, when waiting starts,
+        the end of that opening and who hangs up on arrival (``give_up``), for contacts
+        routed to a channel with opening hours (docs/model.md §1.3)."""
         op = ch.opening
         assert op is not None
         start, until = op.locate(days)  # the opening holding or following each day
         closed = days < start
+        give_up = np.zeros(days.size, dtype=bool)
         if kind != OUTREACH and closed.any():
             retry = closed & (attempt > 1)  # retries are scheduled into open hours
             if retry.any():
@@ -302,21 +406,21 @@ class Desk:
             if ch.spec.after_hours == "callback":
                 patience = np.where(first, np.inf, patience)
             elif ch.spec.after_hours == "give_up":
-                self._give_up.update(index[first].tolist())
+                give_up = first
         wait_from = np.maximum(days, start)
         deadline = wait_from + patience
         late = deadline > until  # patience runs past the closing: count open time only
         if late.any():
             finite = late & np.isfinite(patience)
             deadline[finite] = op.clock_time(op.open_time(days[finite]) + patience[finite])
-        return days, deadline, closed, wait_from, until
+        return days, deadline, closed, wait_from, until, give_up
 
     # -- desk events -------------------------------------------------------------------
     def _rewake(self) -> None:
         """Make sure SimPy wakes the desk at its earliest event."""
-        if not self._events:
+        if not self._state[EVENTS]:
             return
-        day, eid = self._events[0][:2]
+        day, eid = float(self._ev_day[0]), int(self._ev_eid[0])
         wake = self._wake
         if wake is not None and wake <= (day, eid):
             return
@@ -343,98 +447,61 @@ class Desk:
         if key != self._wake:  # superseded by an earlier wake-up
             return
         self._wake = None
-        events, queue = self._events, self.env._queue
+        queue = self.env._queue
         limit = queue[0][:3] if queue else (math.inf, NORMAL, 0)
-        pop, push = heapq.heappop, heapq.heappush
-        serve, pull = self._serve, self._pull
-        channels, channel, kind, priority, arrival = (self.channels, self.channel, self.kind,
-                                                      self.priority, self.arrival)
-        end, outcome, ended, give_up = self.end, self.outcome, self.ended, self._give_up
-        notify = self.on_outcome
-        while events:
-            day, eid, ci, done = events[0]
-            if day >= limit[0] and (day > limit[0] or (NORMAL, eid) > limit[1:]):
-                break
-            pop(events)
-            ch = channels[channel[ci]]
-            if done:  # a completion
-                end[ci] = day
-                ended.append(ci)
-                ch.busy -= 1
-                if notify is not None:
-                    notify(ci, day, outcome[ci])
-                if ch.heap or ch.outbound:
-                    pull(ch, day)
-            elif give_up and ci in give_up:  # closed: the caller hangs up at once
-                give_up.discard(ci)
-                self._abandon(ci, day)
-            elif ch.busy < ch.capacity:
-                serve(ch, ci, day)
-            elif kind[ci] == OUTREACH:
-                push(ch.outbound, (priority[ci], arrival[ci], ci))
-            else:
-                push(ch.heap, (priority[ci], arrival[ci], ci))
+        since = int(self._state[ENDED])
+        loop.pump(*self._loop_args(), float(limit[0]), int(limit[1]), int(limit[2]))
+        self._announce(since)
         self._rewake()
 
     # -- the queue -------------------------------------------------------------------
-    def _serve(self, ch: ChannelState, ci: int, now: float) -> None:
-        ch.busy += 1
-        self.start[ci] = now
-        draws = self.draws
-        handle = draws.handle[ci]
-        fcr = ch.fcr
-        if self.attempt[ci] > 1:
-            handle *= self.repeat_handle_factor
-            fcr = min(1.0, fcr + self.repeat_resolution_uplift)
-        att = ch.attrition
-        if att is not None and draws.newagent[ci] < ch.new_share(now):
-            handle *= att.new_agent_handle_multiplier
-            fcr *= att.new_agent_resolution_multiplier
-        ch.busy_by_day[int(now)] += handle
-        self.outcome[ci] = RESOLVED if draws.resolve[ci] < fcr else UNRESOLVED
-        heapq.heappush(self._events, (now + handle, next(self._eid), ci, True))
-
     def _pull(self, ch: ChannelState, now: float) -> None:
-        heap, outbound = ch.heap, ch.outbound
-        while (heap or outbound) and ch.busy < ch.capacity:
-            if outbound and (not heap or outbound[0] < heap[0]):  # one queue, two heaps
-                self._serve(ch, heapq.heappop(outbound)[2], now)
-                continue
-            _, _, ci = heapq.heappop(heap)
-            deadline = self.deadline[ci]
-            if deadline < now:
-                self._abandon(ci, deadline)
-            else:
-                self._serve(ch, ci, now)
+        """Free agents of ``ch`` take waiting contacts (see :func:`.desk_loop.pull`)."""
+        since = int(self._state[ENDED])
+        loop.pull(*self._loop_args(), ch.index, float(now))
+        self._announce(since)
 
-    def _abandon(self, ci: int, day: float) -> None:
-        self.outcome[ci] = ABANDONED
-        self.end[ci] = day
-        self.ended.append(ci)
-        if self.on_outcome is not None:
-            self.on_outcome(ci, day, ABANDONED)
+    def _abandon(self, contacts: np.ndarray, days: np.ndarray | float) -> None:
+        """The waiting ``contacts`` hang up at ``days``, in that order."""
+        since = int(self._state[ENDED])
+        self._I[contacts, OUTCOME] = ABANDONED
+        self._F[contacts, END] = days
+        self._ended[since: since + contacts.size] = contacts
+        self._state[ENDED] = since + contacts.size
+        self._announce(since)
 
     def waiting(self) -> list[int]:
         """Contacts waiting in each channel now (abandoned ones not yet removed included)."""
-        return [len(ch.heap) + len(ch.outbound) for ch in self.channels]
+        return (self._chi[:, WAITING] + self._chi[:, OUTBOUND]).tolist()
+
+    def _queue(self, ch: ChannelState) -> np.ndarray:
+        """The inbound contacts waiting in ``ch``, in heap order (a view)."""
+        return self._waiting[ch.index, : self._chi[ch.index, WAITING]]
+
+    def _requeue(self, ch: ChannelState, contacts: np.ndarray) -> None:
+        """Replace the waiting inbound contacts of ``ch`` by ``contacts`` (in this order,
+        then heapified)."""
+        c = ch.index
+        self._waiting[c, : contacts.size] = contacts
+        self._chi[c, WAITING] = contacts.size
+        loop.heapify(self._waiting[c], contacts.size, self._I, self._F)
 
     def expire(self) -> None:
         """Remove every waiting contact whose patience ran out before now."""
         now = self.env.now
         for ch in self.channels:
-            if not ch.heap or math.isinf(ch.patience):
+            if not self._chi[ch.index, WAITING] or math.isinf(ch.patience):
                 continue
-            keep = []
-            gone = []
-            for item in ch.heap:
-                ci = item[2]
-                deadline = self.deadline[ci]
-                (gone if deadline < now else keep).append((deadline, item))
-            if gone:
-                ch.heap = [item for _, item in keep]
-                heapq.heapify(ch.heap)
-                for deadline, item in sorted(gone):
-                    self._abandon(item[2], deadline)
+            heap = self._queue(ch)
+            deadline = self._F[heap, DEADLINE]
+            late = deadline < now
+            if late.any():
+                gone = heap[late]
+                self._requeue(ch, heap[~late].copy())
+                # in the order of (deadline, priority, arrival, contact)
+                order = np.lexsort((gone, self._F[gone, ARRIVAL], self._I[gone, PRIORITY],
+                                    deadline[late]))
+                self._abandon(gone[order], deadline[late][order])
 
     # -- agents ------------------------------------------------------------------------
     def _timetable(self, ch: ChannelState):  # type: ignore[no-untyped-def]
@@ -457,39 +524,47 @@ class Desk:
         """The channel closes: waiting callers hang up (``give_up``) or leave a callback
         request (``callback``); outbound calls and ``wait`` contacts stay queued."""
         rule = ch.spec.after_hours
-        if rule == "wait" or not ch.heap:
+        if rule == "wait" or not self._chi[ch.index, WAITING]:
             return
         self.expire()
-        now = self.env.now
-        stay = []
-        for item in ch.heap:
-            ci = item[2]
-            if self.kind[ci] == OUTREACH:
-                stay.append(item)
-            elif rule == "callback":
-                self.deadline[ci] = math.inf
-                stay.append(item)
-            else:
-                self._abandon(ci, now)
-        ch.heap = stay
-        heapq.heapify(ch.heap)
+        heap = self._queue(ch).copy()
+        stay = self._I[heap, KIND] == OUTREACH
+        if rule == "callback":
+            self._F[heap[~stay], DEADLINE] = math.inf
+            stay[:] = True
+        self._requeue(ch, heap[stay])
+        if not stay.all():
+            self._abandon(heap[~stay], self.env.now)
 
     def take_ended(self) -> np.ndarray:
         """Indices of the contacts ended since the last call, in the order they ended, shape
         (k,) (and forget them)."""
-        out, self.ended = self.ended, []
-        return np.asarray(out, dtype=np.intp)
+        out = self._ended[: self._state[ENDED]].copy()
+        self._state[ENDED] = 0
+        return out
 
     def column(self, name: str, contacts: np.ndarray | None = None) -> np.ndarray:
         """A copy of one per-contact column (``"customer"``, ``"kind"``, ``"start"``, …, or
         ``"retry"`` for the retry draw), shape (contacts,), in the column's type; only
         ``contacts`` (indices) if given."""
-        values = self.draws.retry if name == "retry" else getattr(self, name)
-        whole = np.frombuffer(values, dtype=values.typecode) if len(values) else np.empty(
-            0, dtype=values.typecode)
-        if contacts is None:
-            return whole.copy()
-        return whole[contacts]
+        if name == "customer":
+            whole = self._customer[: self.n]
+        else:
+            floats, row, dtype = _COLUMNS[name]
+            whole = (self._F if floats else self._I)[: self.n, row]
+            if whole.dtype != dtype:
+                return (whole if contacts is None else whole[contacts]).astype(dtype)
+        return whole.copy() if contacts is None else whole[contacts]
+
+    @property
+    def kind(self) -> np.ndarray:
+        """Kind of each contact (a view)."""
+        return self._I[: self.n, KIND]
+
+    @property
+    def customer(self) -> np.ndarray:
+        """Customer of each contact (a view)."""
+        return self._customer[: self.n]
 
     def wait_days(self, contacts: np.ndarray, end: np.ndarray) -> np.ndarray:
         """Days each of ``contacts`` waited until ``end`` (same shape): open time only on a
@@ -518,6 +593,15 @@ class Desk:
             self._pull(ch, self.env.now)
             self._rewake()
 
+    def _hire(self, ch: ChannelState, day: float, agents: int) -> None:
+        """``agents`` join ``ch`` at ``day`` and learn for the attrition's learning period."""
+        c, n = ch.index, int(self._chi[ch.index, HIRES])
+        if n + agents > self._hires.shape[1]:
+            self._hires = _grown(self._hires, max(n + agents, 2 * self._hires.shape[1]))
+        self._hires[c, n: n + agents] = day
+        self._chi[c, HIRES] = n + agents
+        ch.hire_log.append((day, agents))
+
     def _attrition(self, ch: ChannelState):  # type: ignore[no-untyped-def]
         att = ch.spec.attrition
         assert att is not None
@@ -529,13 +613,12 @@ class Desk:
             yield self.env.timeout(month)
             k += 1
             lo, hi = int((k - 1) * month), int(k * month)
-            busy = sum(ch.busy_by_day[lo:hi])
+            busy = sum(ch.busy_by_day[lo:hi].tolist())
             cap = hourly[lo * 24: hi * 24].sum() / 24
             occupancy = busy / cap if cap > 0 else 0.0
             p = min(1.0, att.monthly_rate + att.occupancy_slope * max(0.0, occupancy - 0.8))
             leavers = int(gen.binomial(ch.roster, p))
-            ch.hires.extend([self.env.now] * leavers)
-            ch.hire_log.append((self.env.now, leavers))
+            self._hire(ch, self.env.now, leavers)
 
     # -- results -----------------------------------------------------------------------
     def table(self) -> dict[str, np.ndarray]:

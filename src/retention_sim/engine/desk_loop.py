@@ -1,0 +1,269 @@
+"""The support desk's event loop, compiled (numba): the per-contact work of :mod:`.desk`.
+
+The desk keeps every contact in typed columns (two 2-D arrays, one row per field) and its
+events and queues in array heaps of contact indices.  The functions here run the loop
+over them without a Python object per contact:
+
+* the desk's event heap orders events by (day, event number) — the key SimPy would give a
+  :class:`simpy.Timeout` at normal priority, the event number drawn from the counter
+  SimPy itself uses (``state[EID]``);
+* each channel's waiting heap orders contacts by (priority, arrival day, contact index),
+  as tuples would be ordered, and outbound calls wait in a second heap of the same order.
+
+The heaps follow the algorithm of the standard library's :mod:`heapq` step for step
+(push: sift the new item towards the root; pop: move the last item to the root, sift it
+down to a leaf along the smaller children, then towards the root), so the arrays hold the
+items in the very order a list under :mod:`heapq` would; the desk's outputs do not depend
+on whether this module or that list ran the loop.
+
+Nothing here allocates; :class:`.desk.Desk` grows the arrays before a call could need more
+room (the bounds are stated where it does so).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from ..kernel.codes import ABANDONED, OUTREACH, RESOLVED, UNRESOLVED
+
+# float fields (columns of ``floats``, one row per contact)
+ARRIVAL, START, END, DEADLINE, HANDLE, RESOLVE, NEWAGENT, PATIENCE, RETRY, WAIT_FROM, \
+    OPEN_UNTIL = range(11)
+N_FLOAT = 11
+# integer fields (columns of ``ints``, int16, one row per contact)
+CHANNEL, KIND, ATTEMPT, PRIORITY, OUTCOME, AFTER_HOURS, GIVE_UP = range(7)
+N_INT = 7
+# per-channel integers (columns of ``chi``)
+BUSY, CAPACITY, WAITING, OUTBOUND, HIRE_HEAD, HIRES, ROSTER, ATTRITION = range(8)
+N_CHI = 8
+# per-channel floats (columns of ``chf``)
+FCR, LEARNING_DAYS, NEW_HANDLE, NEW_RESOLUTION = range(4)
+N_CHF = 4
+# the desk's counters (``state``)
+EVENTS, ENDED, EID = range(3)
+
+_NORMAL = 1  # simpy.events.NORMAL
+
+
+# -- the event heap: (day, event number) ------------------------------------------------
+@njit(cache=True)
+def _ev_sift_root(day, eid, item, start, pos):  # heapq._siftdown
+    d, e, it = day[pos], eid[pos], item[pos]
+    while pos > start:
+        parent = (pos - 1) >> 1
+        if d < day[parent] or (d == day[parent] and e < eid[parent]):
+            day[pos], eid[pos], item[pos] = day[parent], eid[parent], item[parent]
+            pos = parent
+            continue
+        break
+    day[pos], eid[pos], item[pos] = d, e, it
+
+
+@njit(cache=True)
+def _ev_sift_leaf(day, eid, item, n, pos):  # heapq._siftup
+    start = pos
+    d, e, it = day[pos], eid[pos], item[pos]
+    child = 2 * pos + 1
+    while child < n:
+        right = child + 1
+        if right < n and not (day[child] < day[right]
+                              or (day[child] == day[right] and eid[child] < eid[right])):
+            child = right
+        day[pos], eid[pos], item[pos] = day[child], eid[child], item[child]
+        pos = child
+        child = 2 * pos + 1
+    day[pos], eid[pos], item[pos] = d, e, it
+    _ev_sift_root(day, eid, item, start, pos)
+
+
+@njit(cache=True)
+def _ev_push(day, eid, item, state, d, it):
+    n = state[EVENTS]
+    day[n], eid[n], item[n] = d, state[EID], it
+    state[EID] += 1
+    state[EVENTS] = n + 1
+    _ev_sift_root(day, eid, item, 0, n)
+
+
+@njit(cache=True)
+def _ev_pop(day, eid, item, state):
+    n = state[EVENTS] - 1
+    state[EVENTS] = n
+    out = item[0]
+    if n > 0:
+        day[0], eid[0], item[0] = day[n], eid[n], item[n]
+        _ev_sift_leaf(day, eid, item, n, 0)
+    return out
+
+
+@njit(cache=True)
+def push_arrivals(day, eid, item, state, days, first):
+    """Push the arrivals of contacts ``first, first + 1, …`` at ``days``, in that order."""
+    for j in range(days.size):
+        _ev_push(day, eid, item, state, days[j], 2 * (first + j))
+
+
+# -- waiting heaps: (priority, arrival day, contact) -------------------------------------
+@njit(cache=True)
+def _before(ints, floats, a, b):
+    pa, pb = ints[a, PRIORITY], ints[b, PRIORITY]
+    if pa != pb:
+        return pa < pb
+    ta, tb = floats[a, ARRIVAL], floats[b, ARRIVAL]
+    if ta != tb:
+        return ta < tb
+    return a < b
+
+
+@njit(cache=True)
+def _w_sift_root(heap, ints, floats, start, pos):
+    new = heap[pos]
+    while pos > start:
+        parent = (pos - 1) >> 1
+        if _before(ints, floats, new, heap[parent]):
+            heap[pos] = heap[parent]
+            pos = parent
+            continue
+        break
+    heap[pos] = new
+
+
+@njit(cache=True)
+def _w_sift_leaf(heap, ints, floats, n, pos):
+    start = pos
+    new = heap[pos]
+    child = 2 * pos + 1
+    while child < n:
+        right = child + 1
+        if right < n and not _before(ints, floats, heap[child], heap[right]):
+            child = right
+        heap[pos] = heap[child]
+        pos = child
+        child = 2 * pos + 1
+    heap[pos] = new
+    _w_sift_root(heap, ints, floats, start, pos)
+
+
+@njit(cache=True)
+def _w_push(heap, chi, c, slot, ints, floats, ci):
+    n = chi[c, slot]
+    heap[n] = ci
+    chi[c, slot] = n + 1
+    _w_sift_root(heap, ints, floats, 0, n)
+
+
+@njit(cache=True)
+def _w_pop(heap, chi, c, slot, ints, floats):
+    n = chi[c, slot] - 1
+    chi[c, slot] = n
+    out = heap[0]
+    if n > 0:
+        heap[0] = heap[n]
+        _w_sift_leaf(heap, ints, floats, n, 0)
+    return out
+
+
+@njit(cache=True)
+def heapify(heap, n, ints, floats):
+    """Order ``heap[:n]`` as :func:`heapq.heapify` would."""
+    for i in range(n // 2 - 1, -1, -1):
+        _w_sift_leaf(heap, ints, floats, n, i)
+
+
+# -- contacts ----------------------------------------------------------------------------
+@njit(cache=True)
+def _abandon(floats, ints, ended, state, ci, day):
+    ints[ci, OUTCOME] = ABANDONED
+    floats[ci, END] = day
+    ended[state[ENDED]] = ci
+    state[ENDED] += 1
+
+
+@njit(cache=True)
+def _new_share(chi, chf, hires, c, now):
+    """Share of the roster hired less than the learning period ago (drops older hires)."""
+    head, n = chi[c, HIRE_HEAD], chi[c, HIRES]
+    if head == n:
+        return 0.0
+    while head < n and hires[c, head] <= now - chf[c, LEARNING_DAYS]:
+        head += 1
+    chi[c, HIRE_HEAD] = head
+    return min(1.0, (n - head) / max(chi[c, ROSTER], 1))
+
+
+@njit(cache=True)
+def _serve(floats, ints, chi, chf, hires, busy_days, ev_day, ev_eid, ev_item, state, repeat,
+           c, ci, now):
+    chi[c, BUSY] += 1
+    floats[ci, START] = now
+    handle = floats[ci, HANDLE]
+    fcr = chf[c, FCR]
+    if ints[ci, ATTEMPT] > 1:
+        handle *= repeat[0]
+        fcr = min(1.0, fcr + repeat[1])
+    if chi[c, ATTRITION] and floats[ci, NEWAGENT] < _new_share(chi, chf, hires, c, now):
+        handle *= chf[c, NEW_HANDLE]
+        fcr *= chf[c, NEW_RESOLUTION]
+    busy_days[c, int(now)] += handle
+    ints[ci, OUTCOME] = RESOLVED if floats[ci, RESOLVE] < fcr else UNRESOLVED
+    _ev_push(ev_day, ev_eid, ev_item, state, now + handle, 2 * ci + 1)
+
+
+@njit(cache=True)
+def pull(floats, ints, chi, chf, hires, busy_days, ev_day, ev_eid, ev_item, state, repeat,
+         waiting, outbound, ended, c, now):
+    """Free agents of channel ``c`` take waiting contacts (outbound calls and inbound
+    contacts in one order); a contact whose patience ran out leaves at its deadline."""
+    heap, out = waiting[c], outbound[c]
+    while (chi[c, WAITING] > 0 or chi[c, OUTBOUND] > 0) and chi[c, BUSY] < chi[c, CAPACITY]:
+        if chi[c, OUTBOUND] > 0 and (chi[c, WAITING] == 0 or _before(ints, floats, out[0], heap[0])):
+            ci = _w_pop(out, chi, c, OUTBOUND, ints, floats)
+            _serve(floats, ints, chi, chf, hires, busy_days, ev_day, ev_eid, ev_item, state, repeat,
+                   c, ci, now)
+            continue
+        ci = _w_pop(heap, chi, c, WAITING, ints, floats)
+        deadline = floats[ci, DEADLINE]
+        if deadline < now:
+            _abandon(floats, ints, ended, state, ci, deadline)
+        else:
+            _serve(floats, ints, chi, chf, hires, busy_days, ev_day, ev_eid, ev_item, state, repeat,
+                   c, ci, now)
+
+
+@njit(cache=True)
+def pump(floats, ints, chi, chf, hires, busy_days, ev_day, ev_eid, ev_item, state, repeat,
+         waiting, outbound, ended, limit_day, limit_priority, limit_eid):
+    """Run desk events in key order until the SimPy event keyed (limit_day,
+    limit_priority, limit_eid) is due first."""
+    while state[EVENTS] > 0:
+        day, eid = ev_day[0], ev_eid[0]
+        if day >= limit_day and (day > limit_day or _NORMAL > limit_priority
+                                 or (_NORMAL == limit_priority and eid > limit_eid)):
+            break
+        item = _ev_pop(ev_day, ev_eid, ev_item, state)
+        ci = item >> 1
+        c = ints[ci, CHANNEL]
+        if item & 1:  # a completion
+            floats[ci, END] = day
+            ended[state[ENDED]] = ci
+            state[ENDED] += 1
+            chi[c, BUSY] -= 1
+            if chi[c, WAITING] > 0 or chi[c, OUTBOUND] > 0:
+                pull(floats, ints, chi, chf, hires, busy_days, ev_day, ev_eid, ev_item, state, repeat,
+                     waiting, outbound, ended, c, day)
+        elif ints[ci, GIVE_UP]:  # closed: the caller hangs up at once
+            ints[ci, GIVE_UP] = 0
+            _abandon(floats, ints, ended, state, ci, day)
+        elif chi[c, BUSY] < chi[c, CAPACITY]:
+            _serve(floats, ints, chi, chf, hires, busy_days, ev_day, ev_eid, ev_item, state, repeat,
+                   c, ci, day)
+        elif ints[ci, KIND] == OUTREACH:
+            _w_push(outbound[c], chi, c, OUTBOUND, ints, floats, ci)
+        else:
+            _w_push(waiting[c], chi, c, WAITING, ints, floats, ci)
+
+
+def empty_columns(capacity: int) -> tuple[np.ndarray, np.ndarray]:
+    """Float and integer columns for ``capacity`` contacts."""
+    return np.empty((capacity, N_FLOAT)), np.empty((capacity, N_INT), dtype=np.int16)
