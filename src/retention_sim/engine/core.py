@@ -111,11 +111,15 @@ class Engine:
         Keep every purchase (``RunOutput.extra["purchases"]``: customer, day, the customer's
         repeat-purchase number, 0 for the first purchase), for customer histories
         (:meth:`retention_sim.Result.histories`).
+    record_contacts : bool, default True
+        Keep the contacts table (``RunOutput.extra["contacts"]``, one row per desk contact);
+        the per-period service metrics are computed either way.
     """
 
     def __init__(self, scenario: ScenarioConfig, seed: Seed = 0,
                  *, slice_days: float = 1.0, record_customers: bool = True,
-                 replication: int = 0, record_purchases: bool = False) -> None:
+                 replication: int = 0, record_purchases: bool = False,
+                 record_contacts: bool = True) -> None:
         if not isinstance(scenario, ScenarioConfig):
             raise invalid_parameter("scenario", "Engine", "a ScenarioConfig (from load_scenario, "
                                     "shipped_scenario or scenario_from_dict)",
@@ -127,6 +131,7 @@ class Engine:
         #: one-line warnings collected during the run (see :meth:`warn`)
         self.warnings: list[str] = []
         self.record_customers = record_customers
+        self.record_contacts = record_contacts
         self.streams = Streams(seed)
         self.env = simpy.Environment()
         table = SegmentTable.from_segments(scenario.population.segments)
@@ -281,7 +286,8 @@ class Engine:
         if self.service is not None:
             self.service.desk.expire()
             extra = self.service.period_columns(sc, self.n_periods)
-            contacts = self.service.contact_table()
+            if self.record_contacts:
+                contacts = self.service.contact_table()
             for name in ("prospects_deterred",):
                 extra[name] = self.sums.columns.get(name, np.zeros(self.n_periods))
             extra["churned_service"] = self.sums.columns.get("churned_service",
@@ -389,10 +395,12 @@ class Engine:
 
 def simulate(scenario: ScenarioConfig, seed: Seed = 0, *,
              replication: int = 0, slice_days: float = 1.0,
-             record_customers: bool = True, record_purchases: bool = False) -> RunOutput:
-    """Simulate replication ``replication`` of ``scenario`` with the run's ``seed``."""
+             record_customers: bool = True, record_purchases: bool = False,
+             record_contacts: bool = True) -> RunOutput:
+    """Simulate replication ``replication`` of ``scenario`` with the run's ``seed`` (the
+    ``record_*`` options as for :class:`Engine`)."""
     engine = Engine(scenario, replication_seed(seed, replication), slice_days=slice_days,
                     record_customers=record_customers, replication=replication,
-                    record_purchases=record_purchases)
+                    record_purchases=record_purchases, record_contacts=record_contacts)
     return engine.run()
 

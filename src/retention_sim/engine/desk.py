@@ -277,9 +277,8 @@ class Desk:
             self._F.resize((size, self._F.shape[1]))
             self._I.resize((size, self._I.shape[1]))
             self._customer.resize(size)
-        chi, st = self._chi, self._state
-        waiting = int(chi[:, WAITING].sum() + chi[:, OUTBOUND].sum())
-        pending = int(st[EVENTS]) + waiting + arriving
+        st = self._state
+        pending, queue = loop.room(self._chi, st, arriving)
         if pending > self._ev_day.size:
             size = max(pending, 2 * self._ev_day.size)
             self._ev_day, self._ev_eid = _grown(self._ev_day, size), _grown(self._ev_eid, size)
@@ -287,7 +286,6 @@ class Desk:
         if int(st[ENDED]) + pending > self._ended.size:
             self._ended = _grown(self._ended, max(int(st[ENDED]) + pending,
                                                    2 * self._ended.size))
-        queue = int(max(chi[:, WAITING].max(), chi[:, OUTBOUND].max())) + int(st[EVENTS]) + arriving
         if queue > self._waiting.shape[1]:
             size = max(queue, 2 * self._waiting.shape[1])
             self._waiting, self._outbound = _grown(self._waiting, size), _grown(self._outbound, size)

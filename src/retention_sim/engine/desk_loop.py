@@ -264,6 +264,17 @@ def pump(floats, ints, chi, chf, hires, busy_days, ev_day, ev_eid, ev_item, stat
             _w_push(waiting[c], chi, c, WAITING, ints, floats, ci)
 
 
+@njit(cache=True)
+def room(chi, state, arriving):
+    """(events and waiting contacts, the longest waiting heap plus the events) once
+    ``arriving`` more contacts are pushed: the bounds :meth:`.desk.Desk._make_room` keeps."""
+    waiting, longest = 0, 0
+    for c in range(chi.shape[0]):
+        waiting += chi[c, WAITING] + chi[c, OUTBOUND]
+        longest = max(longest, chi[c, WAITING], chi[c, OUTBOUND])
+    return state[EVENTS] + waiting + arriving, longest + state[EVENTS] + arriving
+
+
 def empty_columns(capacity: int) -> tuple[np.ndarray, np.ndarray]:
     """Float and integer columns for ``capacity`` contacts."""
     return np.empty((capacity, N_FLOAT)), np.empty((capacity, N_INT), dtype=np.int16)

@@ -81,7 +81,7 @@ def splitmix_uniform(key: int, ids: np.ndarray, counter: np.ndarray | int) -> np
     """
     i = np.asarray(ids)
     c = np.asarray(counter)
-    if c.size != 1 or c.ndim > i.ndim:
+    if c.shape != i.shape and (c.size != 1 or c.ndim > i.ndim):
         i, c = np.broadcast_arrays(i, c)
     out = np.empty(i.shape)
     _uniforms(np.uint64(key), np.ascontiguousarray(i, dtype=np.int64).ravel(),

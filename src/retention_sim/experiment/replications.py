@@ -156,7 +156,8 @@ def run(scenario: ScenarioConfig, *, seed: Seed = 0, replications: int = 1,
 def summary_task(scenario: ScenarioConfig, seed: Any, replication: int, warmup: int,
                  assumptions: str = "fixed") -> dict[str, float]:
     scenario = _assumed(scenario, seed, replication, assumptions)
-    out = simulate(scenario, seed, replication=replication, record_customers=False)
+    out = simulate(scenario, seed, replication=replication, record_customers=False,
+                   record_contacts=False)
     return summarise(out.periods, warmup)
 
 
@@ -165,7 +166,8 @@ def comparison_task(scenario: ScenarioConfig, seed: Any, replication: int, warmu
     """One replication of a compared scenario: its summary, warnings, customers each lever
     reached, profit and discounted profit per period, and its calibration window's metrics."""
     scenario = _assumed(scenario, seed, replication, assumptions)
-    out = simulate(scenario, seed, replication=replication, record_customers=False)
+    out = simulate(scenario, seed, replication=replication, record_customers=False,
+                   record_contacts=False)
     return {"summary": summarise(out.periods, warmup), "warnings": out.warnings,
             "reached": dict(out.extra.get("levers", {})),
             "profit": out.periods["profit"][warmup:].copy(),
