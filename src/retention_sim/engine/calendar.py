@@ -13,12 +13,59 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numba import njit
 
 __all__ = ["Calendar"]
+
+# the calendar's counters: head of the free list, nodes ever used
+_FREE, _USED = 0, 1
+
+
+@njit(cache=True)
+def _push(ids, times, horizon, width, current, head, tail, count, nxt, value, state):
+    last = head.size - 1
+    for j in range(ids.size):
+        t = times[j]
+        if not t < horizon:
+            continue
+        b = max(np.int64(t / width), current)
+        if b > last:
+            b = last
+        node = state[_FREE]
+        if node >= 0:
+            state[_FREE] = nxt[node]
+        else:
+            node = state[_USED]
+            state[_USED] += 1
+        value[node] = ids[j]
+        nxt[node] = -1
+        if tail[b] < 0:
+            head[b] = node
+        else:
+            nxt[tail[b]] = node
+        tail[b] = node
+        count[b] += 1
+
+
+@njit(cache=True)
+def _pop(b, head, tail, count, nxt, value, state):
+    out = np.empty(count[b], dtype=np.int64)
+    node = head[b]
+    for j in range(out.size):
+        out[j] = value[node]
+        node = nxt[node]
+    nxt[tail[b]] = state[_FREE]  # the bucket's nodes join the free list
+    state[_FREE] = head[b]
+    head[b] = tail[b] = -1
+    count[b] = 0
+    return out
 
 
 class Calendar:
     """Buckets of customer ids by the slice of their next event.
+
+    Each bucket is a linked list of ids in arrays (compiled push and pop), in the order
+    they were filed; the nodes of an emptied bucket are reused.
 
     Parameters
     ----------
@@ -32,39 +79,35 @@ class Calendar:
         self.horizon = float(horizon_days)
         self.slice = float(slice_days)
         self.n_buckets = max(1, math.ceil(self.horizon / self.slice))
-        self._buckets: list[list[np.ndarray]] = [[] for _ in range(self.n_buckets)]
+        self._head = np.full(self.n_buckets, -1, dtype=np.int64)
+        self._tail = np.full(self.n_buckets, -1, dtype=np.int64)
+        self._count = np.zeros(self.n_buckets, dtype=np.int64)
+        self._next = np.empty(1024, dtype=np.int64)
+        self._value = np.empty(1024, dtype=np.int64)
+        self._state = np.array([-1, 0], dtype=np.int64)
         self.current = 0
 
     def push(self, ids: np.ndarray, times: np.ndarray) -> None:
-        """File ``ids`` under the buckets of ``times`` (never before the current bucket)."""
-        keep = times < self.horizon
-        if not keep.all():
-            ids, times = ids[keep], times[keep]
+        """File ``ids`` under the buckets of ``times`` (never before the current bucket; the
+        last bucket at most)."""
         if ids.size == 0:
             return
-        b = (times / self.slice).astype(np.int64)
-        np.maximum(b, self.current, out=b)
-        first = int(b[0])
-        if ids.size == 1 or (b == first).all():
-            self._buckets[first].append(ids)
-            return
-        order = np.argsort(b, kind="stable")
-        b = b[order]
-        ids = ids[order]
-        cuts = np.flatnonzero(b[1:] != b[:-1]) + 1
-        starts = [0, *cuts.tolist()]
-        ends = [*cuts.tolist(), ids.size]
-        buckets = self._buckets
-        for s, e, k in zip(starts, ends, b[starts].tolist(), strict=True):
-            buckets[k].append(ids[s:e])
+        need = int(self._state[_USED]) + ids.size
+        if need > self._next.size:  # room even if no node is free
+            size = max(need, 2 * self._next.size)
+            self._next = np.concatenate([self._next, np.empty(size - self._next.size, np.int64)])
+            self._value = np.concatenate([self._value,
+                                          np.empty(size - self._value.size, np.int64)])
+        _push(np.asarray(ids, dtype=np.int64), np.asarray(times, dtype=float), self.horizon,
+              self.slice, self.current, self._head, self._tail, self._count, self._next,
+              self._value, self._state)
 
     def pop(self, bucket: int) -> np.ndarray | None:
-        """Take every id filed under ``bucket`` (None when it is empty)."""
-        entries = self._buckets[bucket]
-        if not entries:
+        """Take every id filed under ``bucket``, in the order filed (None when it is empty)."""
+        if not self._count[bucket]:
             return None
-        self._buckets[bucket] = []
-        return entries[0] if len(entries) == 1 else np.concatenate(entries)
+        return _pop(bucket, self._head, self._tail, self._count, self._next, self._value,
+                    self._state)
 
     def bounds(self, bucket: int) -> tuple[float, float]:
         """Start and end day of ``bucket``."""

@@ -48,7 +48,6 @@ from .desk_loop import (
     ENDED,
     EVENTS,
     FCR,
-    GIVE_UP,
     HANDLE,
     HIRES,
     KIND,
@@ -59,7 +58,6 @@ from .desk_loop import (
     OPEN_UNTIL,
     OUTBOUND,
     OUTCOME,
-    PATIENCE,
     PRIORITY,
     RESOLVE,
     RETRY,
@@ -84,7 +82,7 @@ _COLUMNS: dict[str, tuple[bool, int, type]] = {
     "arrival": (True, ARRIVAL, np.float64), "start": (True, START, np.float64),
     "end": (True, END, np.float64), "deadline": (True, DEADLINE, np.float64),
     "handle": (True, HANDLE, np.float64), "resolve": (True, RESOLVE, np.float64),
-    "newagent": (True, NEWAGENT, np.float64), "patience": (True, PATIENCE, np.float64),
+    "newagent": (True, NEWAGENT, np.float64),
     "retry": (True, RETRY, np.float64), "_wait_from": (True, WAIT_FROM, np.float64),
     "_open_until": (True, OPEN_UNTIL, np.float64),
     "channel": (False, CHANNEL, np.int16), "kind": (False, KIND, np.int8),
@@ -236,6 +234,14 @@ class Desk:
         self._hours = [ch for ch in self.channels if ch.opening is not None]
         self._cum_share = np.cumsum([c.share for c in channels])
         self._cum_share[-1] = 1.0
+        #: per channel: mean handle time (days), lognormal parameters (None: all exponential)
+        #: and mean patience (days; inf: nobody hangs up)
+        self._mean_handle = np.array([ch.mean_handle for ch in self.channels])
+        self._mu_log = np.array([ch.mu_log for ch in self.channels])
+        self._sigma_log = np.array([ch.sigma_log for ch in self.channels])
+        lognormal = ~np.isnan(self._mu_log)
+        self._lognormal = lognormal if lognormal.any() else None
+        self._patience = np.array([ch.patience for ch in self.channels])
         self.on_outcome = on_outcome
         self._repeat = np.array([repeat_handle_factor, repeat_resolution_uplift])
         self.repeat_handle_factor = repeat_handle_factor
@@ -324,27 +330,22 @@ class Desk:
         s = self.streams
         who = customers if keys is None else keys
         if channel is None:
-            route = np.searchsorted(self._cum_share, s.uniform("route", who, counters),
-                                    side="right")
-            route = np.minimum(route, len(self.channels) - 1)
+            route = loop.route(self._cum_share, s.uniform("route", who, counters))
         else:
-            route = np.broadcast_to(np.asarray(channel), (n,))
+            route = np.broadcast_to(np.asarray(channel, dtype=np.int64), (n,))
+        # each contact's handle time and patience, from its channel's parameters
         u_handle = s.uniform("handle", who, counters)
-        z = ndtri(u_handle)
-        e = -np.log(u_handle)
-        handle = np.empty(n)
+        handle = self._mean_handle[route] * -np.log(u_handle)
+        if self._lognormal is not None:
+            logn = self._lognormal[route]
+            if logn.any():
+                z = ndtri(u_handle[logn])
+                at = route[logn]
+                handle[logn] = np.exp(self._mu_log[at] + self._sigma_log[at] * z)
+        if handle_minutes is not None:  # levers.outreach: minutes per call
+            handle *= handle_minutes * MINUTES / self._mean_handle[route]
         patience = s.exponential("patience", who, counters)
-        for ch in self.channels:
-            m = route == ch.index
-            if not m.any():
-                continue
-            if math.isnan(ch.mu_log):
-                handle[m] = ch.mean_handle * e[m]
-            else:
-                handle[m] = np.exp(ch.mu_log + ch.sigma_log * z[m])
-            patience[m] *= ch.patience
-            if handle_minutes is not None:  # levers.outreach: minutes per call
-                handle[m] *= handle_minutes * MINUTES / ch.mean_handle
+        patience *= self._patience[route]
         if kind == OUTREACH:  # an outbound call waits for an agent, nobody hangs up
             patience[:] = math.inf
         closed = np.zeros(n, dtype=bool)
@@ -365,25 +366,16 @@ class Desk:
                      give_up[m]) = self._after_hours(ch, days[m], patience[m], kind, attempts[m])
         self._make_room(n)
         first = self.n
-        new = slice(first, first + n)
         self.n = first + n
-        floats, ints = self._F, self._I
-        self._customer[new] = customers
-        for row, values in ((CHANNEL, route), (KIND, kind), (ATTEMPT, attempt),
-                            (PRIORITY, priority), (OUTCOME, -1), (AFTER_HOURS, closed),
-                            (GIVE_UP, give_up)):
-            ints[new, row] = values
-        for row, values in ((ARRIVAL, days), (START, math.nan), (END, math.nan),
-                            (DEADLINE, deadline), (WAIT_FROM, wait_from),
-                            (OPEN_UNTIL, open_until), (PATIENCE, patience), (HANDLE, handle),
-                            (RESOLVE, s.uniform("resolve", who, counters)),
-                            (NEWAGENT, s.uniform("new_agent", who, counters)),
-                            (RETRY, s.uniform("retry", who, counters))):
-            floats[new, row] = values
-        now = self.env.now
-        # the day SimPy would give: now + delay, delay = max(day - now, 0)
-        loop.push_arrivals(self._ev_day, self._ev_eid, self._ev_item, self._state,
-                           now + np.maximum(days - now, 0.0), first)
+
+        def ints(values: np.ndarray | int) -> np.ndarray:
+            return np.ascontiguousarray(np.broadcast_to(np.asarray(values, dtype=np.int64), (n,)))
+
+        loop.admit(self._F, self._I, self._customer, self._ev_day, self._ev_eid, self._ev_item,
+                   self._state, first, float(self.env.now), ints(customers), ints(route), kind,
+                   ints(attempt), ints(priority), closed, give_up, days, deadline, wait_from,
+                   open_until, handle, s.uniform("resolve", who, counters),
+                   s.uniform("new_agent", who, counters), s.uniform("retry", who, counters))
         self._rewake()
 
     def _after_hours(self, ch: ChannelState, days: np.ndarray, patience: np.ndarray, kind: int,

@@ -28,9 +28,8 @@ from numba import njit
 from ..kernel.codes import ABANDONED, OUTREACH, RESOLVED, UNRESOLVED
 
 # float fields (columns of ``floats``, one row per contact)
-ARRIVAL, START, END, DEADLINE, HANDLE, RESOLVE, NEWAGENT, PATIENCE, RETRY, WAIT_FROM, \
-    OPEN_UNTIL = range(11)
-N_FLOAT = 11
+ARRIVAL, START, END, DEADLINE, HANDLE, RESOLVE, NEWAGENT, RETRY, WAIT_FROM, OPEN_UNTIL = range(10)
+N_FLOAT = 10
 # integer fields (columns of ``ints``, int16, one row per contact)
 CHANNEL, KIND, ATTEMPT, PRIORITY, OUTCOME, AFTER_HOURS, GIVE_UP = range(7)
 N_INT = 7
@@ -98,10 +97,46 @@ def _ev_pop(day, eid, item, state):
 
 
 @njit(cache=True)
-def push_arrivals(day, eid, item, state, days, first):
-    """Push the arrivals of contacts ``first, first + 1, …`` at ``days``, in that order."""
+def admit(floats, ints, customer, ev_day, ev_eid, ev_item, state, first, now, customers,
+          route, kind, attempt, priority, closed, give_up, days, deadline, wait_from,
+          open_until, handle, resolve, newagent, retry):
+    """Record contacts ``first, first + 1, …`` (one per element of the arrays) and push
+    their arrivals, in that order, at the day SimPy would give: now + max(day − now, 0)."""
     for j in range(days.size):
-        _ev_push(day, eid, item, state, days[j], 2 * (first + j))
+        ci = first + j
+        customer[ci] = customers[j]
+        ints[ci, CHANNEL] = route[j]
+        ints[ci, KIND] = kind
+        ints[ci, ATTEMPT] = attempt[j]
+        ints[ci, PRIORITY] = priority[j]
+        ints[ci, OUTCOME] = -1
+        ints[ci, AFTER_HOURS] = closed[j]
+        ints[ci, GIVE_UP] = give_up[j]
+        floats[ci, ARRIVAL] = days[j]
+        floats[ci, START] = np.nan
+        floats[ci, END] = np.nan
+        floats[ci, DEADLINE] = deadline[j]
+        floats[ci, WAIT_FROM] = wait_from[j]
+        floats[ci, OPEN_UNTIL] = open_until[j]
+        floats[ci, HANDLE] = handle[j]
+        floats[ci, RESOLVE] = resolve[j]
+        floats[ci, NEWAGENT] = newagent[j]
+        floats[ci, RETRY] = retry[j]
+        _ev_push(ev_day, ev_eid, ev_item, state, now + max(days[j] - now, 0.0), 2 * ci)
+
+
+@njit(cache=True)
+def route(cum_share, u):
+    """Channel of each uniform ``u``: the first whose cumulative share exceeds it (the last
+    channel at most)."""
+    out = np.empty(u.size, dtype=np.int64)
+    last = cum_share.size - 1
+    for j in range(u.size):
+        k = 0
+        while k < last and cum_share[k] <= u[j]:
+            k += 1
+        out[j] = k
+    return out
 
 
 # -- waiting heaps: (priority, arrival day, contact) -------------------------------------

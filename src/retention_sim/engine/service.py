@@ -109,9 +109,11 @@ class ServiceModel:
         self.priority = np.array([0 if n in svc.priority_segments else 1 for n in table.names],
                                  dtype=np.int8)
         # effects and retries waiting for the next slice boundary
-        self._fx_ids: list[int] = []
-        self._fx_days: list[float] = []
-        self._fx_beta: list[float] = []
+        #: effects collected since the last slice boundary (customers, days, log-hazard
+        #: shifts), in chunks in the order they were decided
+        self._fx_ids: list[np.ndarray] = []
+        self._fx_days: list[np.ndarray] = []
+        self._fx_beta: list[np.ndarray] = []
         self._retries: list[tuple[int, float, int, int]] = []
         self.unhappy = 0
         self.satisfied = 0
@@ -355,15 +357,16 @@ class ServiceModel:
                                      kind[retry].tolist(), (attempt[retry] + 1).tolist(),
                                      strict=True))
         moved = beta != 0
-        self._fx_ids.extend(cid[moved].tolist())
-        self._fx_days.extend(day[moved].tolist())
-        self._fx_beta.extend(beta[moved].tolist())
+        if moved.any():
+            self._fx_ids.append(cid[moved])
+            self._fx_days.append(day[moved])
+            self._fx_beta.append(beta[moved])
 
     def _effect_batch(self, ids: np.ndarray, t: np.ndarray, beta: float | np.ndarray) -> None:
-        if np.any(beta):
-            self._fx_ids.extend(ids.tolist())
-            self._fx_days.extend(t.tolist())
-            self._fx_beta.extend(np.broadcast_to(beta, ids.shape).tolist())
+        if np.any(beta) and ids.size:
+            self._fx_ids.append(np.asarray(ids, dtype=np.int64))
+            self._fx_days.append(np.asarray(t, dtype=float))
+            self._fx_beta.append(np.broadcast_to(np.asarray(beta, dtype=float), ids.shape))
 
     # -- slice boundary ------------------------------------------------------------------------
     def flush(self, hi: float) -> None:
@@ -371,9 +374,9 @@ class ServiceModel:
         self.desk.expire()
         self._settle()
         if self._fx_ids:
-            ids = np.asarray(self._fx_ids, dtype=np.int64)
-            days = np.asarray(self._fx_days)
-            beta = np.asarray(self._fx_beta)
+            ids = np.concatenate(self._fx_ids)
+            days = np.concatenate(self._fx_days)
+            beta = np.concatenate(self._fx_beta)
             self._fx_ids, self._fx_days, self._fx_beta = [], [], []
             self.lifetimes.apply_effects(ids, days, beta)
         if self._retries:
