@@ -183,6 +183,13 @@ class ChannelState:
         return np.resize(np.asarray(self.spec.shifts, dtype=float), hours)
 
 
+def _queues(channels: int, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Room for ``size`` waiting contacts per channel: (contacts, priorities, arrival days)
+    (the layout of :mod:`.desk_loop`'s waiting heaps)."""
+    return (np.empty((channels, size), dtype=np.int64), np.empty((channels, size), dtype=np.int64),
+            np.empty((channels, size)))
+
+
 def _grown(a: np.ndarray, size: int) -> np.ndarray:
     """``a`` with its last axis grown to ``size`` (contents kept)."""
     out = np.empty(a.shape[:-1] + (size,), dtype=a.dtype)
@@ -256,8 +263,8 @@ class Desk:
         self._ev_day, self._ev_eid = np.empty(1024), np.empty(1024, dtype=np.int64)
         self._ev_item = np.empty(1024, dtype=np.int64)
         self._ended = np.empty(1024, dtype=np.int64)
-        self._waiting = np.empty((k, 256), dtype=np.int64)
-        self._outbound = np.empty((k, 256), dtype=np.int64)
+        self._waiting = _queues(k, 256)
+        self._outbound = _queues(k, 256)
         self._state = np.zeros(3, dtype=np.int64)
         # SimPy and the desk number events from one counter (see _EventNumbers)
         env._eid = _EventNumbers(self._state, next(env._eid))
@@ -292,9 +299,10 @@ class Desk:
         if int(st[ENDED]) + pending > self._ended.size:
             self._ended = _grown(self._ended, max(int(st[ENDED]) + pending,
                                                    2 * self._ended.size))
-        if queue > self._waiting.shape[1]:
-            size = max(queue, 2 * self._waiting.shape[1])
-            self._waiting, self._outbound = _grown(self._waiting, size), _grown(self._outbound, size)
+        if queue > self._waiting[0].shape[1]:
+            size = max(queue, 2 * self._waiting[0].shape[1])
+            self._waiting = tuple(_grown(a, size) for a in self._waiting)
+            self._outbound = tuple(_grown(a, size) for a in self._outbound)
 
     def _loop_args(self) -> tuple:
         return (self._F, self._I, self._chi, self._chf, self._hires, self._busy_days,
@@ -368,8 +376,12 @@ class Desk:
         first = self.n
         self.n = first + n
 
-        def ints(values: np.ndarray | int) -> np.ndarray:
-            return np.ascontiguousarray(np.broadcast_to(np.asarray(values, dtype=np.int64), (n,)))
+        def ints(values: np.ndarray | int) -> np.ndarray:  # n int64s in a row
+            a = np.asarray(values)
+            if a.ndim == 0:
+                return np.full(n, a, dtype=np.int64)
+            return a if a.dtype == np.int64 and a.flags.c_contiguous else (
+                np.ascontiguousarray(np.broadcast_to(a, (n,)), dtype=np.int64))
 
         loop.admit(self._F, self._I, self._customer, self._ev_day, self._ev_eid, self._ev_item,
                    self._state, first, float(self.env.now), ints(customers), ints(route), kind,
@@ -466,15 +478,18 @@ class Desk:
 
     def _queue(self, ch: ChannelState) -> np.ndarray:
         """The inbound contacts waiting in ``ch``, in heap order (a view)."""
-        return self._waiting[ch.index, : self._chi[ch.index, WAITING]]
+        return self._waiting[0][ch.index, : self._chi[ch.index, WAITING]]
 
     def _requeue(self, ch: ChannelState, contacts: np.ndarray) -> None:
         """Replace the waiting inbound contacts of ``ch`` by ``contacts`` (in this order,
         then heapified)."""
         c = ch.index
-        self._waiting[c, : contacts.size] = contacts
+        n = contacts.size
+        q = self._waiting
+        q[0][c, :n], q[1][c, :n], q[2][c, :n] = (contacts, self._I[contacts, PRIORITY],
+                                                 self._F[contacts, ARRIVAL])
         self._chi[c, WAITING] = contacts.size
-        loop.heapify(self._waiting[c], contacts.size, self._I, self._F)
+        loop.heapify(q, c, n)
 
     def expire(self) -> None:
         """Remove every waiting contact whose patience ran out before now."""

@@ -140,70 +140,76 @@ def route(cum_share, u):
 
 
 # -- waiting heaps: (priority, arrival day, contact) -------------------------------------
+# A channel's waiting heap is row c of three arrays held as a tuple ``q``: the contacts
+# (q[0]), their priorities (q[1]) and arrival days (q[2]), the keys kept beside the
+# contacts so that comparing two places reads neighbouring memory.
 @njit(cache=True)
-def _before(ints, floats, a, b):
-    pa, pb = ints[a, PRIORITY], ints[b, PRIORITY]
-    if pa != pb:
-        return pa < pb
-    ta, tb = floats[a, ARRIVAL], floats[b, ARRIVAL]
-    if ta != tb:
-        return ta < tb
-    return a < b
+def _lt(p1, t1, c1, p2, t2, c2):
+    """(p1, t1, c1) < (p2, t2, c2), as tuples compare."""
+    if p1 != p2:
+        return p1 < p2
+    if t1 != t2:
+        return t1 < t2
+    return c1 < c2
 
 
 @njit(cache=True)
-def _w_sift_root(heap, ints, floats, start, pos):
-    new = heap[pos]
+def _w_sift_root(q, c, start, pos):
+    cs, ps, ts = q
+    ci, p, t = cs[c, pos], ps[c, pos], ts[c, pos]
     while pos > start:
         parent = (pos - 1) >> 1
-        if _before(ints, floats, new, heap[parent]):
-            heap[pos] = heap[parent]
+        if _lt(p, t, ci, ps[c, parent], ts[c, parent], cs[c, parent]):
+            cs[c, pos], ps[c, pos], ts[c, pos] = cs[c, parent], ps[c, parent], ts[c, parent]
             pos = parent
             continue
         break
-    heap[pos] = new
+    cs[c, pos], ps[c, pos], ts[c, pos] = ci, p, t
 
 
 @njit(cache=True)
-def _w_sift_leaf(heap, ints, floats, n, pos):
+def _w_sift_leaf(q, c, n, pos):
+    cs, ps, ts = q
     start = pos
-    new = heap[pos]
+    ci, p, t = cs[c, pos], ps[c, pos], ts[c, pos]
     child = 2 * pos + 1
     while child < n:
         right = child + 1
-        if right < n and not _before(ints, floats, heap[child], heap[right]):
+        if right < n and not _lt(ps[c, child], ts[c, child], cs[c, child],
+                                 ps[c, right], ts[c, right], cs[c, right]):
             child = right
-        heap[pos] = heap[child]
+        cs[c, pos], ps[c, pos], ts[c, pos] = cs[c, child], ps[c, child], ts[c, child]
         pos = child
         child = 2 * pos + 1
-    heap[pos] = new
-    _w_sift_root(heap, ints, floats, start, pos)
+    cs[c, pos], ps[c, pos], ts[c, pos] = ci, p, t
+    _w_sift_root(q, c, start, pos)
 
 
 @njit(cache=True)
-def _w_push(heap, chi, c, slot, ints, floats, ci):
+def _w_push(q, chi, c, slot, ci, p, t):
     n = chi[c, slot]
-    heap[n] = ci
+    q[0][c, n], q[1][c, n], q[2][c, n] = ci, p, t
     chi[c, slot] = n + 1
-    _w_sift_root(heap, ints, floats, 0, n)
+    _w_sift_root(q, c, 0, n)
 
 
 @njit(cache=True)
-def _w_pop(heap, chi, c, slot, ints, floats):
+def _w_pop(q, chi, c, slot):
+    cs, ps, ts = q
     n = chi[c, slot] - 1
     chi[c, slot] = n
-    out = heap[0]
+    out = cs[c, 0]
     if n > 0:
-        heap[0] = heap[n]
-        _w_sift_leaf(heap, ints, floats, n, 0)
+        cs[c, 0], ps[c, 0], ts[c, 0] = cs[c, n], ps[c, n], ts[c, n]
+        _w_sift_leaf(q, c, n, 0)
     return out
 
 
 @njit(cache=True)
-def heapify(heap, n, ints, floats):
-    """Order ``heap[:n]`` as :func:`heapq.heapify` would."""
+def heapify(q, c, n):
+    """Order the first ``n`` places of heap ``c`` of ``q`` as :func:`heapq.heapify` would."""
     for i in range(n // 2 - 1, -1, -1):
-        _w_sift_leaf(heap, ints, floats, n, i)
+        _w_sift_leaf(q, c, n, i)
 
 
 # -- contacts ----------------------------------------------------------------------------
@@ -250,14 +256,15 @@ def pull(floats, ints, chi, chf, hires, busy_days, ev_day, ev_eid, ev_item, stat
          waiting, outbound, ended, c, now):
     """Free agents of channel ``c`` take waiting contacts (outbound calls and inbound
     contacts in one order); a contact whose patience ran out leaves at its deadline."""
-    heap, out = waiting[c], outbound[c]
     while (chi[c, WAITING] > 0 or chi[c, OUTBOUND] > 0) and chi[c, BUSY] < chi[c, CAPACITY]:
-        if chi[c, OUTBOUND] > 0 and (chi[c, WAITING] == 0 or _before(ints, floats, out[0], heap[0])):
-            ci = _w_pop(out, chi, c, OUTBOUND, ints, floats)
+        if chi[c, OUTBOUND] > 0 and (chi[c, WAITING] == 0 or _lt(
+                outbound[1][c, 0], outbound[2][c, 0], outbound[0][c, 0],
+                waiting[1][c, 0], waiting[2][c, 0], waiting[0][c, 0])):
+            ci = _w_pop(outbound, chi, c, OUTBOUND)
             _serve(floats, ints, chi, chf, hires, busy_days, ev_day, ev_eid, ev_item, state, repeat,
                    c, ci, now)
             continue
-        ci = _w_pop(heap, chi, c, WAITING, ints, floats)
+        ci = _w_pop(waiting, chi, c, WAITING)
         deadline = floats[ci, DEADLINE]
         if deadline < now:
             _abandon(floats, ints, ended, state, ci, deadline)
@@ -294,9 +301,9 @@ def pump(floats, ints, chi, chf, hires, busy_days, ev_day, ev_eid, ev_item, stat
             _serve(floats, ints, chi, chf, hires, busy_days, ev_day, ev_eid, ev_item, state, repeat,
                    c, ci, day)
         elif ints[ci, KIND] == OUTREACH:
-            _w_push(outbound[c], chi, c, OUTBOUND, ints, floats, ci)
+            _w_push(outbound, chi, c, OUTBOUND, ci, ints[ci, PRIORITY], floats[ci, ARRIVAL])
         else:
-            _w_push(waiting[c], chi, c, WAITING, ints, floats, ci)
+            _w_push(waiting, chi, c, WAITING, ci, ints[ci, PRIORITY], floats[ci, ARRIVAL])
 
 
 @njit(cache=True)

@@ -23,6 +23,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+from numba import njit
 
 from ..scenario.calendar import Weekly
 
@@ -35,6 +36,49 @@ MARGIN_DAYS = 21
 def day_zero(start_date: dt.date | None) -> dt.date:
     """The date of day 0 (2024-01-01, a Monday, when the scenario gives none)."""
     return start_date if start_date is not None else dt.date(2024, 1, 1)
+
+
+@njit(cache=True, inline="always")
+def _right(a, v):
+    """np.searchsorted(a, v, side="right") for one value (NaN after everything)."""
+    if v != v:
+        return a.size
+    lo, hi = 0, a.size
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if v < a[mid]:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+@njit(cache=True)
+def _open_time(starts, ends, before, t, out):
+    for j in range(t.size):
+        k = _right(starts, t[j]) - 1
+        if k < 0:
+            out[j] = 0.0
+            continue
+        inside = t[j] - starts[k]
+        length = ends[k] - starts[k]
+        if inside < 0.0:
+            inside = 0.0
+        elif inside > length:
+            inside = length
+        out[j] = before[k] + inside
+
+
+@njit(cache=True, error_model="numpy")
+def _inverse(cumulative, weights, y, out):
+    hours = weights.size
+    for j in range(y.size):
+        h = _right(cumulative, y[j]) - 1
+        if h < hours:
+            hh = min(max(h, 0), hours - 1)
+            out[j] = (hh + (y[j] - cumulative[hh]) * 24.0 / weights[hh]) / 24.0
+        else:
+            out[j] = (hours + (y[j] - cumulative[-1]) * 24.0) / 24.0
 
 
 class Opening:
@@ -129,10 +173,11 @@ class Opening:
     def open_time(self, t: np.ndarray) -> np.ndarray:
         """Ω(t): open time in [0, t), days (vectorised)."""
         t = np.asarray(t, dtype=float)
-        k = np.searchsorted(self.starts, t, side="right") - 1
-        kk = np.maximum(k, 0)
-        inside = np.clip(t - self.starts[kk], 0.0, self.ends[kk] - self.starts[kk])
-        return np.where(k >= 0, self.before[kk] + inside, 0.0)
+        if not self.starts.size:  # never open
+            return np.zeros(t.shape)
+        out = np.empty(t.shape)
+        _open_time(self.starts, self.ends, self.before, t.reshape(-1), out.reshape(-1))
+        return out
 
     def open_time_at(self, t: float) -> float:
         """Ω(t) for one day (scalar)."""
@@ -212,10 +257,7 @@ class Profile:
     def inverse(self, y: np.ndarray) -> np.ndarray:
         """Λ⁻¹(y): the clock day at which operational time ``y`` is reached."""
         y = np.asarray(y, dtype=float)
-        h = np.searchsorted(self.cumulative, y, side="right") - 1  # hour holding y
-        inside = h < self.hours
-        hh = np.clip(h, 0, self.hours - 1)
-        w = self.weights[hh]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t = (hh + (y - self.cumulative[hh]) * 24.0 / w) / 24.0
-        return np.where(inside, t, (self.hours + (y - self.cumulative[-1]) * 24.0) / 24.0)
+        out = np.empty(y.shape)  # compiled: the hour holding y, then linear within it
+        _inverse(self.cumulative, self.weights, np.ascontiguousarray(y).reshape(-1),
+                 out.reshape(-1))
+        return out
