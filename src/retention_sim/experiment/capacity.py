@@ -42,8 +42,9 @@ KEPT_PER_CONTACT = 150
 #: written bytes per customer (customers.parquet) and per contact (contacts.parquet)
 WRITTEN_PER_CUSTOMER = 60
 WRITTEN_PER_CONTACT = 40
-#: memory of a worker process before it simulates (Python, numpy, pandas, scipy, SimPy)
-BYTES_PER_WORKER = 200e6
+#: memory of a worker process before it simulates (Python, numpy, pandas, scipy, SimPy and
+#: the compiled desk loop, numba with its LLVM, about 290 MB measured)
+BYTES_PER_WORKER = 300e6
 #: a replication expected to exceed either count is refused whatever the memory
 MAX_CUSTOMERS = 2e9
 MAX_EVENTS = 5e9
