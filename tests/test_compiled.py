@@ -9,13 +9,18 @@ import datetime as dt
 import heapq
 
 import numpy as np
+import pytest
+import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from retention_sim.engine import desk_loop as loop
 from retention_sim.engine.calendar import Calendar
-from retention_sim.engine.rng import splitmix_uniform
+from retention_sim.engine.desk import Desk
+from retention_sim.engine.rng import Streams, splitmix_uniform
 from retention_sim.engine.timetable import Opening, Profile
+from retention_sim.kernel.codes import ROUTINE
+from retention_sim.scenario import Channel
 from retention_sim.scenario.calendar import weekly_hours
 
 _G = np.uint64(0x9E3779B97F4A7C15)
@@ -124,12 +129,12 @@ def test_event_heap_keeps_simpys_order() -> None:
     """Events come out by (day, event number), as SimPy's queue would run them."""
     rng = np.random.default_rng(4)
     day, eid, item = np.empty(500), np.empty(500, dtype=np.int64), np.empty(500, dtype=np.int64)
-    state = np.zeros(3, dtype=np.int64)
+    state, eids = np.zeros(2, dtype=np.int64), np.array([5], dtype=np.int64)
     ref: list[tuple[float, int, int]] = []
     for k in range(400):
         d = float(rng.integers(0, 20))  # many equal days
-        ref.append((d, int(state[loop.EID]), k))
-        loop._ev_push(day, eid, item, state, d, k)
+        ref.append((d, int(eids[loop.EID]), k))
+        loop._ev_push(day, eid, item, state, eids, d, k)
     assert [loop._ev_pop(day, eid, item, state) for _ in range(400)] == [
         k for _, _, k in sorted(ref)]
 
@@ -158,3 +163,93 @@ def test_open_time_and_profile_inverse_match_their_numpy_formulas() -> None:
     want = np.where(h < prof.hours, inner,
                     (prof.hours + (y - prof.cumulative[-1]) * 24.0) / 24.0)
     assert np.array_equal(prof.inverse(y), want, equal_nan=True)
+
+
+def _desk(env: simpy.Environment, name: str, agents: int = 1, horizon: float = 10.0) -> Desk:
+    return Desk(env, (Channel(name=name, agents=agents, handle_minutes=5),),
+                Streams(np.random.SeedSequence(1)), horizon)
+
+
+def test_two_desks_share_simpys_event_numbers() -> None:
+    """Desks on one environment draw their event numbers from SimPy's one counter: both
+    serve their contacts, and SimPy's own events keep their order among theirs."""
+    env = simpy.Environment()
+    a, b = _desk(env, "a"), _desk(env, "b")
+    for desk in (a, b):
+        desk.submit(np.arange(50), np.linspace(0.0, 2.0, 50), np.zeros(50, dtype=np.int64),
+                    ROUTINE)
+    ticks = []
+
+    def clock():  # type: ignore[no-untyped-def]
+        for _ in range(8):
+            yield env.timeout(0.5)
+            ticks.append(env.now)
+
+    env.process(clock())
+    env.run(until=5.0)
+    assert ticks == [0.5 * k for k in range(1, 9)]
+    for desk in (a, b):
+        assert desk.table()["handled"].all() and desk.take_ended().size == 50
+
+
+def test_a_desk_refuses_days_that_do_not_match_its_customers() -> None:
+    desk = _desk(simpy.Environment(), "a")
+    with pytest.raises(ValueError, match="one day per customer"):
+        desk.submit(np.array([7]), np.array([0.1, 0.2, 0.3]), np.zeros(1, dtype=np.int64),
+                    ROUTINE)
+    assert desk.n == 0
+
+
+def test_work_started_after_the_last_day_counts_in_it() -> None:
+    """A queue checked until it drains runs past its horizon; the work its agents start
+    after the last day of the record is added to that day (the desk check of a saturated
+    queue with long patience used to fail there)."""
+    env = simpy.Environment()
+    desk = _desk(env, "a", horizon=0.5)
+    desk.submit(np.arange(2000), np.linspace(0.0, 0.5, 2000), np.zeros(2000, dtype=np.int64),
+                ROUTINE)
+    env.run()  # until the queue drains: 2,000 calls of 5 minutes take about 7 days
+    busy = desk.channels[0].busy_by_day
+    table = desk.table()
+    assert table["handled"].all()
+    assert np.nanmax(table["start_day"]) > busy.size  # it did run past the record
+    assert busy.sum() == pytest.approx(table["handle_minutes"].sum() / 1440, rel=1e-12)
+    assert busy[-1] > busy[0]
+
+
+def test_calendar_files_one_day_for_many_ids() -> None:
+    cal = Calendar(10.0, 1.0)
+    cal.push(np.array([4, 2, 9]), np.array([3.5]))
+    assert cal.pop(3).tolist() == [4, 2, 9]
+
+
+def test_compiling_without_a_writable_cache_still_compiles(monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    """Where numba finds nowhere to cache (a read-only install under a read-only home) the
+    functions are compiled without a cache instead of failing at import."""
+    import numba
+
+    from retention_sim.kernel import compiled
+
+    def no_cache(**options):  # type: ignore[no-untyped-def]
+        if options.get("cache"):
+            raise RuntimeError("cannot cache function 'f': no locator available for file 'x'")
+        return numba.njit(**options)
+
+    monkeypatch.setattr(compiled, "njit", no_cache)
+
+    @compiled.jit()
+    def twice(x):  # type: ignore[no-untyped-def]
+        return 2 * x
+
+    assert twice(21) == 42
+
+
+def test_desk_check_of_a_saturated_queue_with_long_patience_completes() -> None:
+    """``queue --simulate`` on 5 Erlangs offered to one agent whose callers wait a week: the
+    queue drains days after the horizon, and the check still returns its metrics."""
+    from retention_sim.queueing import simulate_queue
+
+    out = simulate_queue(10, 30, 1, patience_minutes=10_000, hours=24, replications=2)
+    assert out["contacts_per_replication"] > 200
+    assert 0 <= out["p_abandon"] < 1 and out["occupancy"] > 0

@@ -13,7 +13,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from ..kernel.compiled import jit
 
 __all__ = ["Calendar"]
 
@@ -21,7 +22,7 @@ __all__ = ["Calendar"]
 _FREE, _USED = 0, 1
 
 
-@njit(cache=True)
+@jit()
 def _push(ids, times, horizon, width, current, head, tail, count, nxt, value, state):
     last = head.size - 1
     for j in range(ids.size):
@@ -47,7 +48,7 @@ def _push(ids, times, horizon, width, current, head, tail, count, nxt, value, st
         count[b] += 1
 
 
-@njit(cache=True)
+@jit()
 def _pop(b, head, tail, count, nxt, value, state):
     out = np.empty(count[b], dtype=np.int64)
     node = head[b]
@@ -98,7 +99,8 @@ class Calendar:
             self._next = np.concatenate([self._next, np.empty(size - self._next.size, np.int64)])
             self._value = np.concatenate([self._value,
                                           np.empty(size - self._value.size, np.int64)])
-        _push(np.asarray(ids, dtype=np.int64), np.asarray(times, dtype=float), self.horizon,
+        times = np.broadcast_to(np.asarray(times, dtype=float), ids.shape)  # one per id
+        _push(np.asarray(ids, dtype=np.int64), np.ascontiguousarray(times), self.horizon,
               self.slice, self.current, self._head, self._tail, self._count, self._next,
               self._value, self._state)
 

@@ -92,21 +92,21 @@ _COLUMNS: dict[str, tuple[bool, int, type]] = {
 
 
 class _EventNumbers:
-    """SimPy's event counter, held in the desk's state array so that the compiled loop
-    and SimPy number their events from one sequence (ties keep SimPy's order)."""
+    """SimPy's event counter, held in a one-cell array so that the compiled loops of the
+    environment's desks and SimPy number their events from one sequence (ties keep
+    SimPy's order)."""
 
-    __slots__ = ("state",)
+    __slots__ = ("cell",)
 
-    def __init__(self, state: np.ndarray, first: int) -> None:
-        self.state = state
-        state[EID] = first
+    def __init__(self, first: int) -> None:
+        self.cell = np.array([first], dtype=np.int64)
 
     def __iter__(self) -> _EventNumbers:
         return self
 
     def __next__(self) -> int:
-        eid = int(self.state[EID])
-        self.state[EID] = eid + 1
+        eid = int(self.cell[EID])
+        self.cell[EID] = eid + 1
         return eid
 
 
@@ -265,9 +265,11 @@ class Desk:
         self._ended = np.empty(1024, dtype=np.int64)
         self._waiting = _queues(k, 256)
         self._outbound = _queues(k, 256)
-        self._state = np.zeros(3, dtype=np.int64)
-        # SimPy and the desk number events from one counter (see _EventNumbers)
-        env._eid = _EventNumbers(self._state, next(env._eid))
+        self._state = np.zeros(2, dtype=np.int64)
+        # SimPy and the desks number events from one counter (see _EventNumbers)
+        if not isinstance(env._eid, _EventNumbers):
+            env._eid = _EventNumbers(next(env._eid))
+        self._eids = env._eid.cell
         self._wake: tuple[float, int] | None = None  # key of the pending wake-up
         self._queued: set[int] = set()  # event numbers of wake-ups in SimPy's queue
         for ch in self.channels:
@@ -306,7 +308,7 @@ class Desk:
 
     def _loop_args(self) -> tuple:
         return (self._F, self._I, self._chi, self._chf, self._hires, self._busy_days,
-                self._ev_day, self._ev_eid, self._ev_item, self._state, self._repeat,
+                self._ev_day, self._ev_eid, self._ev_item, self._state, self._eids, self._repeat,
                 self._waiting, self._outbound, self._ended)
 
     def _announce(self, since: int) -> None:
@@ -333,6 +335,10 @@ class Desk:
         calls of levers.outreach; contacts of kind OUTREACH never hang up.
         """
         n = customers.size
+        days = np.asarray(days, dtype=float)
+        if customers.ndim != 1 or days.shape != customers.shape:
+            raise ValueError(f"Desk.submit: days of shape {days.shape} for customers of shape "
+                             f"{customers.shape}; one day per customer")
         if n == 0:
             return
         s = self.streams
@@ -384,7 +390,7 @@ class Desk:
                 np.ascontiguousarray(np.broadcast_to(a, (n,)), dtype=np.int64))
 
         loop.admit(self._F, self._I, self._customer, self._ev_day, self._ev_eid, self._ev_item,
-                   self._state, first, float(self.env.now), ints(customers), ints(route), kind,
+                   self._state, self._eids, first, float(self.env.now), ints(customers), ints(route), kind,
                    ints(attempt), ints(priority), closed, give_up, days, deadline, wait_from,
                    open_until, handle, s.uniform("resolve", who, counters),
                    s.uniform("new_agent", who, counters), s.uniform("retry", who, counters))
@@ -561,15 +567,9 @@ class Desk:
                 return (whole if contacts is None else whole[contacts]).astype(dtype)
         return whole.copy() if contacts is None else whole[contacts]
 
-    @property
-    def kind(self) -> np.ndarray:
-        """Kind of each contact (a view)."""
-        return self._I[: self.n, KIND]
-
-    @property
-    def customer(self) -> np.ndarray:
-        """Customer of each contact (a view)."""
-        return self._customer[: self.n]
+    def contact(self, ci: int) -> tuple[int, int]:
+        """(customer, kind) of contact ``ci``."""
+        return int(self._customer[ci]), int(self._I[ci, KIND])
 
     def wait_days(self, contacts: np.ndarray, end: np.ndarray) -> np.ndarray:
         """Days each of ``contacts`` waited until ``end`` (same shape): open time only on a

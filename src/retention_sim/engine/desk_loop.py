@@ -6,7 +6,7 @@ over them without a Python object per contact:
 
 * the desk's event heap orders events by (day, event number) — the key SimPy would give a
   :class:`simpy.Timeout` at normal priority, the event number drawn from the counter
-  SimPy itself uses (``state[EID]``);
+  SimPy itself uses (``eids[EID]``, shared by every desk of one environment);
 * each channel's waiting heap orders contacts by (priority, arrival day, contact index),
   as tuples would be ordered, and outbound calls wait in a second heap of the same order.
 
@@ -23,9 +23,9 @@ room (the bounds are stated where it does so).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from ..kernel.codes import ABANDONED, OUTREACH, RESOLVED, UNRESOLVED
+from ..kernel.compiled import jit
 
 # float fields (columns of ``floats``, one row per contact)
 ARRIVAL, START, END, DEADLINE, HANDLE, RESOLVE, NEWAGENT, RETRY, WAIT_FROM, OPEN_UNTIL = range(10)
@@ -39,14 +39,16 @@ N_CHI = 8
 # per-channel floats (columns of ``chf``)
 FCR, LEARNING_DAYS, NEW_HANDLE, NEW_RESOLUTION = range(4)
 N_CHF = 4
-# the desk's counters (``state``)
-EVENTS, ENDED, EID = range(3)
+# the desk's counters (``state``): events in its heap, ended contacts listed
+EVENTS, ENDED = range(2)
+# the next event number, in a one-cell array shared with SimPy (``eids``)
+EID = 0
 
 _NORMAL = 1  # simpy.events.NORMAL
 
 
 # -- the event heap: (day, event number) ------------------------------------------------
-@njit(cache=True)
+@jit()
 def _ev_sift_root(day, eid, item, start, pos):  # heapq._siftdown
     d, e, it = day[pos], eid[pos], item[pos]
     while pos > start:
@@ -59,7 +61,7 @@ def _ev_sift_root(day, eid, item, start, pos):  # heapq._siftdown
     day[pos], eid[pos], item[pos] = d, e, it
 
 
-@njit(cache=True)
+@jit()
 def _ev_sift_leaf(day, eid, item, n, pos):  # heapq._siftup
     start = pos
     d, e, it = day[pos], eid[pos], item[pos]
@@ -76,16 +78,16 @@ def _ev_sift_leaf(day, eid, item, n, pos):  # heapq._siftup
     _ev_sift_root(day, eid, item, start, pos)
 
 
-@njit(cache=True)
-def _ev_push(day, eid, item, state, d, it):
+@jit()
+def _ev_push(day, eid, item, state, eids, d, it):
     n = state[EVENTS]
-    day[n], eid[n], item[n] = d, state[EID], it
-    state[EID] += 1
+    day[n], eid[n], item[n] = d, eids[EID], it
+    eids[EID] += 1
     state[EVENTS] = n + 1
     _ev_sift_root(day, eid, item, 0, n)
 
 
-@njit(cache=True)
+@jit()
 def _ev_pop(day, eid, item, state):
     n = state[EVENTS] - 1
     state[EVENTS] = n
@@ -96,8 +98,8 @@ def _ev_pop(day, eid, item, state):
     return out
 
 
-@njit(cache=True)
-def admit(floats, ints, customer, ev_day, ev_eid, ev_item, state, first, now, customers,
+@jit()
+def admit(floats, ints, customer, ev_day, ev_eid, ev_item, state, eids, first, now, customers,
           route, kind, attempt, priority, closed, give_up, days, deadline, wait_from,
           open_until, handle, resolve, newagent, retry):
     """Record contacts ``first, first + 1, …`` (one per element of the arrays) and push
@@ -122,10 +124,10 @@ def admit(floats, ints, customer, ev_day, ev_eid, ev_item, state, first, now, cu
         floats[ci, RESOLVE] = resolve[j]
         floats[ci, NEWAGENT] = newagent[j]
         floats[ci, RETRY] = retry[j]
-        _ev_push(ev_day, ev_eid, ev_item, state, now + max(days[j] - now, 0.0), 2 * ci)
+        _ev_push(ev_day, ev_eid, ev_item, state, eids, now + max(days[j] - now, 0.0), 2 * ci)
 
 
-@njit(cache=True)
+@jit()
 def route(cum_share, u):
     """Channel of each uniform ``u``: the first whose cumulative share exceeds it (the last
     channel at most)."""
@@ -143,7 +145,7 @@ def route(cum_share, u):
 # A channel's waiting heap is row c of three arrays held as a tuple ``q``: the contacts
 # (q[0]), their priorities (q[1]) and arrival days (q[2]), the keys kept beside the
 # contacts so that comparing two places reads neighbouring memory.
-@njit(cache=True)
+@jit()
 def _lt(p1, t1, c1, p2, t2, c2):
     """(p1, t1, c1) < (p2, t2, c2), as tuples compare."""
     if p1 != p2:
@@ -153,7 +155,7 @@ def _lt(p1, t1, c1, p2, t2, c2):
     return c1 < c2
 
 
-@njit(cache=True)
+@jit()
 def _w_sift_root(q, c, start, pos):
     cs, ps, ts = q
     ci, p, t = cs[c, pos], ps[c, pos], ts[c, pos]
@@ -167,7 +169,7 @@ def _w_sift_root(q, c, start, pos):
     cs[c, pos], ps[c, pos], ts[c, pos] = ci, p, t
 
 
-@njit(cache=True)
+@jit()
 def _w_sift_leaf(q, c, n, pos):
     cs, ps, ts = q
     start = pos
@@ -185,7 +187,7 @@ def _w_sift_leaf(q, c, n, pos):
     _w_sift_root(q, c, start, pos)
 
 
-@njit(cache=True)
+@jit()
 def _w_push(q, chi, c, slot, ci, p, t):
     n = chi[c, slot]
     q[0][c, n], q[1][c, n], q[2][c, n] = ci, p, t
@@ -193,7 +195,7 @@ def _w_push(q, chi, c, slot, ci, p, t):
     _w_sift_root(q, c, 0, n)
 
 
-@njit(cache=True)
+@jit()
 def _w_pop(q, chi, c, slot):
     cs, ps, ts = q
     n = chi[c, slot] - 1
@@ -205,7 +207,7 @@ def _w_pop(q, chi, c, slot):
     return out
 
 
-@njit(cache=True)
+@jit()
 def heapify(q, c, n):
     """Order the first ``n`` places of heap ``c`` of ``q`` as :func:`heapq.heapify` would."""
     for i in range(n // 2 - 1, -1, -1):
@@ -213,7 +215,7 @@ def heapify(q, c, n):
 
 
 # -- contacts ----------------------------------------------------------------------------
-@njit(cache=True)
+@jit()
 def _abandon(floats, ints, ended, state, ci, day):
     ints[ci, OUTCOME] = ABANDONED
     floats[ci, END] = day
@@ -221,7 +223,7 @@ def _abandon(floats, ints, ended, state, ci, day):
     state[ENDED] += 1
 
 
-@njit(cache=True)
+@jit()
 def _new_share(chi, chf, hires, c, now):
     """Share of the roster hired less than the learning period ago (drops older hires)."""
     head, n = chi[c, HIRE_HEAD], chi[c, HIRES]
@@ -233,8 +235,8 @@ def _new_share(chi, chf, hires, c, now):
     return min(1.0, (n - head) / max(chi[c, ROSTER], 1))
 
 
-@njit(cache=True)
-def _serve(floats, ints, chi, chf, hires, busy_days, ev_day, ev_eid, ev_item, state, repeat,
+@jit()
+def _serve(floats, ints, chi, chf, hires, busy_days, ev_day, ev_eid, ev_item, state, eids, repeat,
            c, ci, now):
     chi[c, BUSY] += 1
     floats[ci, START] = now
@@ -246,13 +248,14 @@ def _serve(floats, ints, chi, chf, hires, busy_days, ev_day, ev_eid, ev_item, st
     if chi[c, ATTRITION] and floats[ci, NEWAGENT] < _new_share(chi, chf, hires, c, now):
         handle *= chf[c, NEW_HANDLE]
         fcr *= chf[c, NEW_RESOLUTION]
-    busy_days[c, int(now)] += handle
+    last = busy_days.shape[1] - 1  # work started past the last day counts in it
+    busy_days[c, int(now) if now < last else last] += handle
     ints[ci, OUTCOME] = RESOLVED if floats[ci, RESOLVE] < fcr else UNRESOLVED
-    _ev_push(ev_day, ev_eid, ev_item, state, now + handle, 2 * ci + 1)
+    _ev_push(ev_day, ev_eid, ev_item, state, eids, now + handle, 2 * ci + 1)
 
 
-@njit(cache=True)
-def pull(floats, ints, chi, chf, hires, busy_days, ev_day, ev_eid, ev_item, state, repeat,
+@jit()
+def pull(floats, ints, chi, chf, hires, busy_days, ev_day, ev_eid, ev_item, state, eids, repeat,
          waiting, outbound, ended, c, now):
     """Free agents of channel ``c`` take waiting contacts (outbound calls and inbound
     contacts in one order); a contact whose patience ran out leaves at its deadline."""
@@ -261,7 +264,7 @@ def pull(floats, ints, chi, chf, hires, busy_days, ev_day, ev_eid, ev_item, stat
                 outbound[1][c, 0], outbound[2][c, 0], outbound[0][c, 0],
                 waiting[1][c, 0], waiting[2][c, 0], waiting[0][c, 0])):
             ci = _w_pop(outbound, chi, c, OUTBOUND)
-            _serve(floats, ints, chi, chf, hires, busy_days, ev_day, ev_eid, ev_item, state, repeat,
+            _serve(floats, ints, chi, chf, hires, busy_days, ev_day, ev_eid, ev_item, state, eids, repeat,
                    c, ci, now)
             continue
         ci = _w_pop(waiting, chi, c, WAITING)
@@ -269,12 +272,12 @@ def pull(floats, ints, chi, chf, hires, busy_days, ev_day, ev_eid, ev_item, stat
         if deadline < now:
             _abandon(floats, ints, ended, state, ci, deadline)
         else:
-            _serve(floats, ints, chi, chf, hires, busy_days, ev_day, ev_eid, ev_item, state, repeat,
+            _serve(floats, ints, chi, chf, hires, busy_days, ev_day, ev_eid, ev_item, state, eids, repeat,
                    c, ci, now)
 
 
-@njit(cache=True)
-def pump(floats, ints, chi, chf, hires, busy_days, ev_day, ev_eid, ev_item, state, repeat,
+@jit()
+def pump(floats, ints, chi, chf, hires, busy_days, ev_day, ev_eid, ev_item, state, eids, repeat,
          waiting, outbound, ended, limit_day, limit_priority, limit_eid):
     """Run desk events in key order until the SimPy event keyed (limit_day,
     limit_priority, limit_eid) is due first."""
@@ -292,13 +295,13 @@ def pump(floats, ints, chi, chf, hires, busy_days, ev_day, ev_eid, ev_item, stat
             state[ENDED] += 1
             chi[c, BUSY] -= 1
             if chi[c, WAITING] > 0 or chi[c, OUTBOUND] > 0:
-                pull(floats, ints, chi, chf, hires, busy_days, ev_day, ev_eid, ev_item, state, repeat,
+                pull(floats, ints, chi, chf, hires, busy_days, ev_day, ev_eid, ev_item, state, eids, repeat,
                      waiting, outbound, ended, c, day)
         elif ints[ci, GIVE_UP]:  # closed: the caller hangs up at once
             ints[ci, GIVE_UP] = 0
             _abandon(floats, ints, ended, state, ci, day)
         elif chi[c, BUSY] < chi[c, CAPACITY]:
-            _serve(floats, ints, chi, chf, hires, busy_days, ev_day, ev_eid, ev_item, state, repeat,
+            _serve(floats, ints, chi, chf, hires, busy_days, ev_day, ev_eid, ev_item, state, eids, repeat,
                    c, ci, day)
         elif ints[ci, KIND] == OUTREACH:
             _w_push(outbound, chi, c, OUTBOUND, ci, ints[ci, PRIORITY], floats[ci, ARRIVAL])
@@ -306,7 +309,7 @@ def pump(floats, ints, chi, chf, hires, busy_days, ev_day, ev_eid, ev_item, stat
             _w_push(waiting, chi, c, WAITING, ci, ints[ci, PRIORITY], floats[ci, ARRIVAL])
 
 
-@njit(cache=True)
+@jit()
 def room(chi, state, arriving):
     """(events and waiting contacts, the longest waiting heap plus the events) once
     ``arriving`` more contacts are pushed: the bounds :meth:`.desk.Desk._make_room` keeps."""

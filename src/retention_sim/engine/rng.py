@@ -22,9 +22,9 @@ operations per batch.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 from scipy.special import gammaincinv, ndtri
 
+from ..kernel.compiled import jit
 from ..kernel.seeds import Seed, as_seed_sequence, child_seed, purpose_key
 
 __all__ = ["Streams", "splitmix_uniform"]
@@ -37,7 +37,7 @@ _ONE = np.uint64(1)
 _INV53 = 1.0 / 9007199254740992.0  # 2**-53
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def _mix(z):  # the SplitMix64 finaliser of one uint64
     z ^= z >> _S30
     z *= _M1
@@ -47,7 +47,7 @@ def _mix(z):  # the SplitMix64 finaliser of one uint64
     return z
 
 
-@njit(cache=True)
+@jit()
 def _uniforms(key, ids, counters, out):  # counters: one per id, or one (size 1) for all
     one = counters.size == 1
     for j in range(ids.size):
@@ -86,7 +86,7 @@ def splitmix_uniform(key: int, ids: np.ndarray, counter: np.ndarray | int) -> np
     out = np.empty(i.shape)
     _uniforms(np.uint64(key), np.ascontiguousarray(i, dtype=np.int64).ravel(),
               np.ascontiguousarray(c, dtype=np.int64).ravel(), out.reshape(-1))
-    return out if out.ndim else out[()]
+    return out if np.ndim(ids) else out.reshape(-1)[0]
 
 
 class Streams:

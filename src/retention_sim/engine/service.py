@@ -296,10 +296,8 @@ class ServiceModel:
         self.outreach_outcome = listener
 
     def _notify(self, ci: int, day: float, code: int) -> None:
-        desk = self.desk
-        kind = desk.kind[ci]
+        cid, kind = self.desk.contact(ci)
         if kind != OUTREACH:
-            cid = desk.customer[ci]
             for listener in self.outcome_listeners:
                 listener(cid, day, kind, code)
 

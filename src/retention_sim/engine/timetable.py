@@ -23,8 +23,8 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from numba import njit
 
+from ..kernel.compiled import jit
 from ..scenario.calendar import Weekly
 
 __all__ = ["Opening", "Profile", "day_zero"]
@@ -38,7 +38,7 @@ def day_zero(start_date: dt.date | None) -> dt.date:
     return start_date if start_date is not None else dt.date(2024, 1, 1)
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def _right(a, v):
     """np.searchsorted(a, v, side="right") for one value (NaN after everything)."""
     if v != v:
@@ -53,7 +53,7 @@ def _right(a, v):
     return lo
 
 
-@njit(cache=True)
+@jit()
 def _open_time(starts, ends, before, t, out):
     for j in range(t.size):
         k = _right(starts, t[j]) - 1
@@ -69,7 +69,7 @@ def _open_time(starts, ends, before, t, out):
         out[j] = before[k] + inside
 
 
-@njit(cache=True, error_model="numpy")
+@jit(error_model="numpy")
 def _inverse(cumulative, weights, y, out):
     hours = weights.size
     for j in range(y.size):
