@@ -96,6 +96,7 @@ def test_demo_writes_report_and_figures(tmp_path) -> None:
     assert proc.returncode == 0, proc.stderr
     for alt in ("more_agents", "stamp_card", "check_in_calls"):
         assert f"{alt} − shop" in proc.stdout
+    assert "e+0" not in proc.stdout and "nan" not in proc.stdout.lower()  # as compare prints
     names = {p.name for p in out.iterdir()}
     assert {"report.html", "summary.json", "periods.csv", "comparison.csv", "overview.png",
             "comparison.png"} <= names

@@ -337,3 +337,13 @@ def test_run_report_and_tornado(tmp_path: Path) -> None:
     assert (row.low, row.high) == pytest.approx((0.5 - 1.959964 * 0.25, 0.5 + 1.959964 * 0.25))
     assert "changes the decision" in tornado.stdout
     assert (tmp_path / "t" / "tornado.png").is_file() and (tmp_path / "t" / "tornado.svg").is_file()
+
+
+def test_difference_intervals_read_as_their_differences() -> None:
+    """A rate's difference and its interval are both in percentage points; a level's
+    interval stays in percent; money keeps separators and the currency."""
+    fmt = Formatter("EUR")
+    assert fmt.metric("abandonment_rate", -0.0679, True) == "−6.79 pp"
+    assert fmt.interval("abandonment_rate", -0.0792, -0.0566, True) == "[−7.92 pp, −5.66 pp]"
+    assert fmt.interval("abandonment_rate", 0.0792, 0.1166) == "[7.92%, 11.7%]"
+    assert fmt.interval("npv", -397538.2, 1234.0, True) == "[−EUR 397,538, EUR 1,234]"

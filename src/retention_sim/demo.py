@@ -121,7 +121,8 @@ def _demo(out: Path, base: ScenarioConfig, scenarios: list[ScenarioConfig], seed
                 note=True)
     report.text("Effect sizes and their sources: effects.csv. Scenario: scenarios/shop.yaml.",
                 note=True)
-    payload = {"base": base.name, "replications": replications, "seed": seed,
+    payload = {"base": base.name, "currency": base.economics.currency,
+               "replications": replications, "seed": seed,
                "alternatives": {alt: {r.metric: {"mean_difference": r.mean_difference,
                                                  "ci_low": r.ci_low, "ci_high": r.ci_high}
                                       for r in g.itertuples() if r.metric in shown}

@@ -154,7 +154,7 @@ def _print(args: argparse.Namespace, base: Any, comparison: Any, wanted: list[st
             change = ("—" if not math.isfinite(r.relative_change)
                       else f"{r.relative_change:+.2%}".replace("-", "−"))
             print(f"{metric:<28}{fmt.metric(metric, r.mean_difference, True):>18}"
-                  f"{fmt.interval(metric, r.ci_low, r.ci_high):>36}{change:>10}")
+                  f"{fmt.interval(metric, r.ci_low, r.ci_high, True):>36}{change:>10}")
 
     print("\nchange: the difference over the base's mean (— where the base's mean is 0, e.g. "
           "the cost of a lever the base does not set)")

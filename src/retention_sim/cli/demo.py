@@ -38,11 +38,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return 0
     print(f"Baseline {payload['base']!r} against three what-ifs, {reps} paired replications "
           f"(differences with 95% CI):")
+    from ..deliverable import Formatter
+
+    fmt = Formatter(payload["currency"])  # money with separators, rates in %, as compare
     for alt, g in table.groupby("alternative", sort=False):
         print(f"\n{alt} − {payload['base']}")
         for r in g.itertuples():
-            print(f"  {r.metric:<22}{r.mean_difference:>16,.6g}   "
-                  f"[{r.ci_low:,.5g}, {r.ci_high:,.5g}]")
+            print(f"  {r.metric:<22}{fmt.metric(r.metric, r.mean_difference, True):>18}   "
+                  f"{fmt.interval(r.metric, r.ci_low, r.ci_high, True)}")
     print(f"\nReport written to {args.out / 'report.html'} (and comparison.csv, periods.csv, "
           "summary.json, overview.png, comparison.png)")
     return 0

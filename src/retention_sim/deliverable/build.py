@@ -153,7 +153,7 @@ def _image(fig: Any) -> str:
 
 def _pm(fmt: Formatter, metric: str, mean: float, low: float, high: float,
         signed: bool = False) -> tuple[str, str]:
-    return fmt.metric(metric, mean, signed), fmt.interval(metric, low, high)
+    return fmt.metric(metric, mean, signed), fmt.interval(metric, low, high, signed)
 
 
 def _context(a: Analysis, fmt: Formatter, figs: dict[str, tuple[Any, str]],

@@ -82,11 +82,13 @@ class Formatter:
         """``x`` formatted as the kind of figure ``metric`` is."""
         return getattr(self, kind_of(metric))(x, signed)
 
-    def interval(self, metric: str, low: float, high: float) -> str:
-        """``[low, high]`` in the metric's format (a dash when undefined)."""
+    def interval(self, metric: str, low: float, high: float, signed: bool = False) -> str:
+        """``[low, high]`` in the metric's format (a dash when undefined); with ``signed``,
+        the interval of a difference (a rate's in percentage points, as its difference)."""
         if not (_finite(low) and _finite(high)):
             return DASH
-        return f"[{self.metric(metric, low)}, {self.metric(metric, high)}]"
+        pp = signed and kind_of(metric) == "rate"
+        return f"[{self.metric(metric, low, pp)}, {self.metric(metric, high, pp)}]"
 
     def periods(self, k: float, period: str) -> str:
         if not _finite(k):
