@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from pandas.tseries.api import guess_datetime_format
 
 from ..kernel.errors import DataWarning, InputError
@@ -120,10 +122,12 @@ def normalise_ids(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
     return text.astype(object), missing
 
 
-def first_duplicate(ids: pd.Series, known_distinct: bool = False) -> tuple[int, int] | None:
+def first_duplicate(ids: pd.Series) -> tuple[int, int] | None:
     """(row of the first id seen before, row where it first appeared), 0-based, or None when
-    every id is distinct (``known_distinct``: a cheaper test already said so)."""
-    if known_distinct:
+    every id is distinct (Arrow-backed strings are first counted distinct, a cheaper test)."""
+    array = ids.array
+    if isinstance(array, pd.arrays.ArrowStringArray) and (
+            pc.count_distinct(pa.array(array)).as_py() == len(ids)):
         return None
     dup = ids.duplicated(keep="first").to_numpy()
     if not dup.any():

@@ -194,13 +194,6 @@ def _fast_floats(text: pd.Series) -> np.ndarray | None:
     return cast.to_numpy(zero_copy_only=False).astype(float, copy=False)
 
 
-def _has_duplicates(values: pd.Series) -> bool:
-    array = values.array
-    if isinstance(array, pd.arrays.ArrowStringArray):
-        return pc.count_distinct(pa.array(array)).as_py() < len(values)
-    return bool(values.duplicated().any())
-
-
 def _numbers(df: pd.DataFrame, col: str, source: str | None, allowed: str, *,
              integer: bool = False, minimum: float | None = None,
              positive: bool = False) -> np.ndarray:
@@ -592,7 +585,7 @@ def read_rfm(data: PathOrFrame, encoding: str | None = None) -> pd.DataFrame:
     """
     df, source = _load(data, "RFM summary", ("customer_id", "frequency", "recency", "T"), encoding=encoding)
     ids = df["customer_id"].astype(str).str.strip()
-    dup = first_duplicate(ids, known_distinct=not _has_duplicates(ids))
+    dup = first_duplicate(ids)
     if dup is not None:
         i, j = dup
         raise InputError(f"{_where(i, 'customer_id', source)}: customer id {ids.iloc[i]!r} "
