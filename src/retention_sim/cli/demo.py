@@ -40,7 +40,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
           f"(differences with 95% CI):")
     from ..deliverable import Formatter
 
-    fmt = Formatter(payload["currency"])  # money with separators, rates in %, as compare
+    fmt = Formatter(payload["currency"])  # as compare prints its differences
     for alt, g in table.groupby("alternative", sort=False):
         print(f"\n{alt} − {payload['base']}")
         for r in g.itertuples():

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from ..kernel.compiled import jit
+from ..kernel.compiled import grown, jit
 
 __all__ = ["Calendar"]
 
@@ -96,9 +96,7 @@ class Calendar:
         need = int(self._state[_USED]) + ids.size
         if need > self._next.size:  # room even if no node is free
             size = max(need, 2 * self._next.size)
-            self._next = np.concatenate([self._next, np.empty(size - self._next.size, np.int64)])
-            self._value = np.concatenate([self._value,
-                                          np.empty(size - self._value.size, np.int64)])
+            self._next, self._value = grown(self._next, size), grown(self._value, size)
         times = np.broadcast_to(np.asarray(times, dtype=float), ids.shape)  # one per id
         _push(np.asarray(ids, dtype=np.int64), np.ascontiguousarray(times), self.horizon,
               self.slice, self.current, self._head, self._tail, self._count, self._next,

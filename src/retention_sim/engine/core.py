@@ -285,9 +285,10 @@ class Engine:
         contacts = None
         if self.service is not None:
             self.service.desk.expire()
-            extra = self.service.period_columns(sc, self.n_periods)
+            table = self.service.desk.table()  # built once for both
+            extra = self.service.period_columns(sc, self.n_periods, table)
             if self.record_contacts:
-                contacts = self.service.contact_table()
+                contacts = self.service.contact_table(table)
             for name in ("prospects_deterred",):
                 extra[name] = self.sums.columns.get(name, np.zeros(self.n_periods))
             extra["churned_service"] = self.sums.columns.get("churned_service",

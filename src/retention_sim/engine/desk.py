@@ -32,6 +32,7 @@ from scipy.special import ndtri
 from simpy.events import NORMAL
 
 from ..kernel.codes import ABANDONED, OUTREACH, RESOLVED
+from ..kernel.compiled import grown
 from ..scenario import Channel as ChannelSpec
 from . import desk_loop as loop
 from .desk_loop import (
@@ -127,8 +128,7 @@ class ChannelState:
             self.capacity = opening.agents_at(0.0)
         self.roster = spec.agents if spec.shifts is None else max(spec.shifts)
         ints[index, ROSTER] = self.roster
-        self.fcr = spec.first_contact_resolution
-        floats[index, FCR] = self.fcr
+        floats[index, FCR] = spec.first_contact_resolution
         mean = spec.handle_minutes * MINUTES
         if spec.handle_distribution == "exponential":
             self.mu_log, self.sigma_log = math.nan, math.nan
@@ -140,7 +140,6 @@ class ChannelState:
         self.hire_log: list[tuple[float, int]] = []  # (day, agents hired)
         #: agent-days spent handling, by the day the handling started
         self.busy_by_day = busy_days[index]
-        self.attrition = spec.attrition
         if spec.attrition is not None:
             ints[index, ATTRITION] = 1
             floats[index, LEARNING_DAYS] = spec.attrition.learning_days
@@ -188,13 +187,6 @@ def _queues(channels: int, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarra
     (the layout of :mod:`.desk_loop`'s waiting heaps)."""
     return (np.empty((channels, size), dtype=np.int64), np.empty((channels, size), dtype=np.int64),
             np.empty((channels, size)))
-
-
-def _grown(a: np.ndarray, size: int) -> np.ndarray:
-    """``a`` with its last axis grown to ``size`` (contents kept)."""
-    out = np.empty(a.shape[:-1] + (size,), dtype=a.dtype)
-    out[..., : a.shape[-1]] = a
-    return out
 
 
 class Desk:
@@ -251,8 +243,6 @@ class Desk:
         self._patience = np.array([ch.patience for ch in self.channels])
         self.on_outcome = on_outcome
         self._repeat = np.array([repeat_handle_factor, repeat_resolution_uplift])
-        self.repeat_handle_factor = repeat_handle_factor
-        self.repeat_resolution_uplift = repeat_resolution_uplift
         #: the contacts table: one row per contact (``n`` so far) in a float and an integer
         #: array, and the customers
         self.n = 0
@@ -296,15 +286,15 @@ class Desk:
         pending, queue = loop.room(self._chi, st, arriving)
         if pending > self._ev_day.size:
             size = max(pending, 2 * self._ev_day.size)
-            self._ev_day, self._ev_eid = _grown(self._ev_day, size), _grown(self._ev_eid, size)
-            self._ev_item = _grown(self._ev_item, size)
+            self._ev_day, self._ev_eid = grown(self._ev_day, size), grown(self._ev_eid, size)
+            self._ev_item = grown(self._ev_item, size)
         if int(st[ENDED]) + pending > self._ended.size:
-            self._ended = _grown(self._ended, max(int(st[ENDED]) + pending,
+            self._ended = grown(self._ended, max(int(st[ENDED]) + pending,
                                                    2 * self._ended.size))
         if queue > self._waiting[0].shape[1]:
             size = max(queue, 2 * self._waiting[0].shape[1])
-            self._waiting = tuple(_grown(a, size) for a in self._waiting)
-            self._outbound = tuple(_grown(a, size) for a in self._outbound)
+            self._waiting = tuple(grown(a, size) for a in self._waiting)
+            self._outbound = tuple(grown(a, size) for a in self._outbound)
 
     def _loop_args(self) -> tuple:
         return (self._F, self._I, self._chi, self._chf, self._hires, self._busy_days,
@@ -602,7 +592,7 @@ class Desk:
         """``agents`` join ``ch`` at ``day`` and learn for the attrition's learning period."""
         c, n = ch.index, int(self._chi[ch.index, HIRES])
         if n + agents > self._hires.shape[1]:
-            self._hires = _grown(self._hires, max(n + agents, 2 * self._hires.shape[1]))
+            self._hires = grown(self._hires, max(n + agents, 2 * self._hires.shape[1]))
         self._hires[c, n: n + agents] = day
         self._chi[c, HIRES] = n + agents
         ch.hire_log.append((day, agents))

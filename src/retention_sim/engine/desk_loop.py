@@ -1,7 +1,7 @@
 """The support desk's event loop, compiled (numba): the per-contact work of :mod:`.desk`.
 
-The desk keeps every contact in typed columns (two 2-D arrays, one row per field) and its
-events and queues in array heaps of contact indices.  The functions here run the loop
+The desk keeps every contact in two 2-D arrays, a float and an int16 one (a row per
+contact, a column per field), and its events and queues in array heaps.  The functions here run the loop
 over them without a Python object per contact:
 
 * the desk's event heap orders events by (day, event number) — the key SimPy would give a
@@ -23,6 +23,7 @@ room (the bounds are stated where it does so).
 from __future__ import annotations
 
 import numpy as np
+from simpy.events import NORMAL
 
 from ..kernel.codes import ABANDONED, OUTREACH, RESOLVED, UNRESOLVED
 from ..kernel.compiled import jit
@@ -43,8 +44,6 @@ N_CHF = 4
 EVENTS, ENDED = range(2)
 # the next event number, in a one-cell array shared with SimPy (``eids``)
 EID = 0
-
-_NORMAL = 1  # simpy.events.NORMAL
 
 
 # -- the event heap: (day, event number) ------------------------------------------------
@@ -216,11 +215,17 @@ def heapify(q, c, n):
 
 # -- contacts ----------------------------------------------------------------------------
 @jit()
-def _abandon(floats, ints, ended, state, ci, day):
-    ints[ci, OUTCOME] = ABANDONED
+def _end(floats, ended, state, ci, day):
+    """Contact ``ci`` ends at ``day``: listed for take_ended, in the order contacts end."""
     floats[ci, END] = day
     ended[state[ENDED]] = ci
     state[ENDED] += 1
+
+
+@jit()
+def _abandon(floats, ints, ended, state, ci, day):
+    ints[ci, OUTCOME] = ABANDONED
+    _end(floats, ended, state, ci, day)
 
 
 @jit()
@@ -283,16 +288,14 @@ def pump(floats, ints, chi, chf, hires, busy_days, ev_day, ev_eid, ev_item, stat
     limit_priority, limit_eid) is due first."""
     while state[EVENTS] > 0:
         day, eid = ev_day[0], ev_eid[0]
-        if day >= limit_day and (day > limit_day or _NORMAL > limit_priority
-                                 or (_NORMAL == limit_priority and eid > limit_eid)):
+        if day >= limit_day and (day > limit_day or NORMAL > limit_priority
+                                 or (NORMAL == limit_priority and eid > limit_eid)):
             break
         item = _ev_pop(ev_day, ev_eid, ev_item, state)
         ci = item >> 1
         c = ints[ci, CHANNEL]
         if item & 1:  # a completion
-            floats[ci, END] = day
-            ended[state[ENDED]] = ci
-            state[ENDED] += 1
+            _end(floats, ended, state, ci, day)
             chi[c, BUSY] -= 1
             if chi[c, WAITING] > 0 or chi[c, OUTBOUND] > 0:
                 pull(floats, ints, chi, chf, hires, busy_days, ev_day, ev_eid, ev_item, state, eids, repeat,

@@ -393,12 +393,12 @@ class ServiceModel:
                 attempt = np.array([r[3] for r in batch])
                 self._contact(ids[alive], days[alive], kind, attempt[alive])
 
-    def contact_table(self) -> dict[str, np.ndarray]:
-        """The desk's contacts table plus ``end_day`` (end of handling or abandonment; NaN
-        while open) and ``retried`` (a further attempt was planned after this one: the rule of
-        :meth:`_outcome`, so that a contact's effects can be told from the table alone)."""
+    def contact_table(self, t: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The desk's contacts table ``t`` (:meth:`Desk.table`), completed in place with
+        ``end_day`` (end of handling or abandonment; NaN while open) and ``retried`` (a further
+        attempt was planned after this one: the rule of :meth:`_settle`, so that a contact's
+        effects can be told from the table alone)."""
         desk = self.desk
-        t = desk.table()
         end = desk.column("end")
         outcome = desk.column("outcome")
         failed = (outcome == ABANDONED) | (outcome == UNRESOLVED)
@@ -428,15 +428,16 @@ class ServiceModel:
         return out
 
     # -- results -----------------------------------------------------------------------------
-    def period_columns(self, scenario: ScenarioConfig, n_periods: int) -> dict[str, np.ndarray]:
+    def period_columns(self, scenario: ScenarioConfig, n_periods: int,
+                       t: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Service metrics and costs per reporting period, for the desk and per channel.
 
         Desk-wide columns first (``contacts``, ``asa_seconds``, ...), then per channel
         ``<channel>.contacts``, ``.answered``, ``.abandoned``, ``.asa_seconds``,
         ``.service_level``, ``.abandonment_rate``, ``.occupancy`` (of the agent time on duty)
-        and ``.agent_hours`` (agent-hours on duty) (docs/model.md §1.5).
+        and ``.agent_hours`` (agent-hours on duty) (docs/model.md §1.5), from the desk's
+        contacts table ``t`` (:meth:`Desk.table`).
         """
-        t = self.desk.table()
         P = scenario.period_days
         idx = np.minimum((t["arrival_day"] / P).astype(np.int64), n_periods - 1)
 

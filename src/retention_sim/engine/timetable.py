@@ -17,7 +17,6 @@ only matters for settings that do not depend on the weekday).
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import math
 from collections.abc import Sequence
@@ -119,14 +118,11 @@ class Opening:
                     ends.append(b)
         self.starts = np.asarray(starts)
         self.ends = np.asarray(ends)
-        self._starts = starts
-        self._ends = ends
         self._starts_inf = np.append(self.starts, np.inf)
         self._ends_inf = np.append(self.ends, np.inf)
         lengths = self.ends - self.starts
         #: open time before each interval starts
         self.before = np.concatenate([[0.0], np.cumsum(lengths)])
-        self._before = self.before.tolist()
         # agents on duty: steps (day, agents from that day on), 0 while closed
         times: list[float] = [0.0]
         caps: list[int] = [0]
@@ -178,13 +174,6 @@ class Opening:
         out = np.empty(t.shape)
         _open_time(self.starts, self.ends, self.before, t.reshape(-1), out.reshape(-1))
         return out
-
-    def open_time_at(self, t: float) -> float:
-        """Ω(t) for one day (scalar)."""
-        k = bisect.bisect_right(self._starts, t) - 1
-        if k < 0:
-            return 0.0
-        return self._before[k] + min(max(t - self._starts[k], 0.0), self._ends[k] - self._starts[k])
 
     def clock_time(self, y: np.ndarray) -> np.ndarray:
         """Ω⁻¹(y): the day at which ``y`` days of open time have passed (the end of a closed

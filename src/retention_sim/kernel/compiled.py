@@ -1,4 +1,5 @@
-"""Compiling the engine's inner loops (numba), with the compiled code cached on disk.
+"""Compiling the engine's inner loops (numba), with the compiled code cached on disk, and
+growing the arrays they work in.
 
 :func:`jit` is :func:`numba.njit` with ``cache=True``: the first run after installing
 compiles, later runs load the cached machine code from ``__pycache__`` beside the sources
@@ -13,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 from numba import njit
 
-__all__ = ["jit"]
+__all__ = ["jit", "grown"]
 
 
 def jit(**options: Any) -> Callable[[Callable[..., Any]], Any]:
@@ -29,3 +31,11 @@ def jit(**options: Any) -> Callable[[Callable[..., Any]], Any]:
             return njit(**options)(function)
 
     return compile_
+
+
+def grown(a: np.ndarray, size: int) -> np.ndarray:
+    """``a`` with its last axis grown to ``size``, contents kept (compiled loops do not
+    allocate: their callers make room before a call could need it)."""
+    out = np.empty(a.shape[:-1] + (size,), dtype=a.dtype)
+    out[..., : a.shape[-1]] = a
+    return out
