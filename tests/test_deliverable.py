@@ -326,6 +326,11 @@ def test_run_report_and_tornado(tmp_path: Path) -> None:
     html = (tmp_path / "r" / "report.html").read_text()
     text = visible_text(html)
     assert "Executive summary" in text and not NAN.search(text) and not SCIENTIFIC.search(text)
+    assert "seed 0," in text and "basis. \"data\"" in text  # the run's seed; the grades note
+    # the printed table reads as the report: separators and percentages, no 1e+04
+    assert not SCIENTIFIC.search(run.stdout) and "mean_churn_rate" in run.stdout
+    assert any(line.startswith("mean_churn_rate") and line.rstrip().endswith("%]")
+               for line in run.stdout.splitlines())
     base = CONSULTING / "saas_baseline.yaml"
     tornado = cli("tornado", str(base), str(CONSULTING / "hire_4_agents.yaml"), *SMALL,
                   "--vary", "effects.wait_per_hour", "--vary", "service.channels.1.agents=2:6",
@@ -347,3 +352,23 @@ def test_difference_intervals_read_as_their_differences() -> None:
     assert fmt.interval("abandonment_rate", -0.0792, -0.0566, True) == "[−7.92 pp, −5.66 pp]"
     assert fmt.interval("abandonment_rate", 0.0792, 0.1166) == "[7.92%, 11.7%]"
     assert fmt.interval("npv", -397538.2, 1234.0, True) == "[−EUR 397,538, EUR 1,234]"
+    assert fmt.interval("churn_rate", 0.0044, 0.0046, True) == "[0.44 pp, 0.46 pp]"  # no "+"
+    # three significant figures below 100, whole numbers as such
+    assert [fmt.count(x) for x in (0.842, 0.0, 49.63, 710.4, 12.0)] == [
+        "0.84", "0", "49.6", "710", "12"]
+
+
+def test_help_shows_percent_signs_once() -> None:
+    for command in ("compare", "tornado"):
+        out = cli(command, "--help").stdout
+        assert "95%" in out and "%%" not in out
+
+
+def test_tornado_names_a_misspelt_effect_and_asks_a_range_of_anything_else() -> None:
+    base, alt = CONSULTING / "saas_baseline.yaml", CONSULTING / "hire_4_agents.yaml"
+    typo = cli("tornado", str(base), str(alt), "--vary", "effects.proactive_contct")
+    assert typo.returncode == 2 and typo.stderr.count("\n") == 1, typo.stderr
+    assert "no effect 'proactive_contct'; did you mean effects.proactive_contact?" in typo.stderr
+    other = cli("tornado", str(base), str(alt), "--vary", "service.channels.0.agents")
+    assert other.returncode == 2 and other.stderr.count("\n") == 1, other.stderr
+    assert "give one as service.channels.0.agents=LOW:HIGH" in other.stderr

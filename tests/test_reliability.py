@@ -460,7 +460,7 @@ def test_the_limit_refuses_and_warns_in_one_line(tmp_path, capsys, monkeypatch) 
 def test_internal_errors_exit_1_with_a_pointer_to_debug(capsys, monkeypatch) -> None:
     from retention_sim.cli import run as run_module
 
-    monkeypatch.setattr(run_module, "metrics_table", lambda m: 1 / 0)
+    monkeypatch.setattr(run_module, "metrics_table", lambda m, **kw: 1 / 0)
     args = ["run", "retail", "--workers", "1", *TINY]
     line = one_error_line(capsys, main(args), expected_code=1)
     assert "internal error: ZeroDivisionError" in line and "--debug" in line

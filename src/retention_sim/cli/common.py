@@ -76,13 +76,17 @@ def progress(total: int, label: str, unit: str = "rep") -> Any:
     return tqdm(total=total, desc=label, unit=unit, file=sys.stderr, disable=None, leave=False)
 
 
-def metrics_table(metrics: Any) -> str:
-    """Mean and 95% interval of each metric, as aligned text."""
-    lines = [f"{'metric':<26}{'mean':>16}{'95% CI':>34}"]
+def metrics_table(metrics: Any, *, currency: str = "") -> str:
+    """Mean and 95% interval of each metric, as aligned text: money in ``currency`` with
+    thousands separators, rates as percentages, never scientific notation (the client
+    report's formats, :class:`~retention_sim.deliverable.Formatter`)."""
+    from ..deliverable import Formatter
+
+    fmt = Formatter(currency)
+    lines = [f"{'metric':<26}{'mean':>20}{'95% CI':>40}"]
     for name, row in metrics.iterrows():
-        ci = ("" if row.isna()["ci_low"]
-              else f"[{row['ci_low']:,.4g}, {row['ci_high']:,.4g}]")
-        lines.append(f"{name:<26}{row['mean']:>16,.6g}{ci:>34}")
+        ci = "" if row.isna()["ci_low"] else fmt.interval(name, row["ci_low"], row["ci_high"])
+        lines.append(f"{name:<26}{fmt.metric(name, row['mean']):>20}{ci:>40}")
     return "\n".join(lines)
 
 

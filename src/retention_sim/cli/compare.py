@@ -30,7 +30,7 @@ def register(sub: Any) -> None:
         "compare", help="paired what-if: alternatives vs a base, with CRN; --report for the client",
         description="Run the base and each alternative on the same seeds and replications "
                     "(common random numbers) and print, per alternative and metric, the mean "
-                    "paired difference (alternative − base) with its 95%% interval and the "
+                    "paired difference (alternative − base) with its 95% interval and the "
                     "relative change.  --report DIR writes the client report: an HTML file "
                     "with the executive summary, the options, the channels, the warnings and "
                     "the assumptions, its tables as CSV and its figures as PNG and SVG.")

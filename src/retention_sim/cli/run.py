@@ -106,7 +106,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if report_folder is not None:
         from ..deliverable import run_report
 
-        report = run_report(result, scenario)
+        report = run_report(result, scenario, seed=args.seed)
         with report_folder as tmp:
             report.write_files(tmp)
         report.close()
@@ -117,7 +117,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"{scenario.name}: {reps} replication(s), seed {args.seed}")
         if scenario.effects.source:
             print(f"effects: {scenario.effects.source}")
-        print(metrics_table(result.metrics()))
+        print(metrics_table(result.metrics(), currency=scenario.economics.currency))
         if args.out:
             print(f"written to {args.out}/")
         if args.report:

@@ -26,7 +26,7 @@ def register(sub: Any) -> None:
         description="Set each input (--vary) to the low and the high end of its range in both "
                     "scenarios and estimate the paired difference ALT − BASE of the metric at "
                     "each end, on the same seeds (common random numbers).  An effect's range "
-                    "defaults to its 95%% range under its uncertainty (effects.csv grades, "
+                    "defaults to its 95% range under its uncertainty (effects.csv grades, "
                     "effects.uncertainty); --vary PATH=LOW:HIGH sets one.")
     p.add_argument("base", type=scenario_path)
     p.add_argument("alternative", type=scenario_path)

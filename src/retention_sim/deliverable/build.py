@@ -126,16 +126,16 @@ def client_report(comparison: Comparison, *, decision_metric: str = "npv",
 
 
 def run_report(result: Result, scenario: Any, *, decision_metric: str = "npv",
-               level: float = 0.95) -> ClientReport:
+               level: float = 0.95, seed: Any = None) -> ClientReport:
     """The report of one scenario's run (``run --report``): its figures with intervals,
-    per channel, its assumptions and warnings."""
+    per channel, its assumptions and warnings (``seed``: the run's, for the record)."""
     summary = result.summary.drop(columns=["scenario", "replication"])
     outputs = result.outputs
     reached = pd.DataFrame([{n: o.extra.get("levers", {}).get(n, 0)
                              for n in scenario.lever_names()} for o in outputs],
                            columns=list(scenario.lever_names()))
     comparison = Comparison(
-        scenarios=[scenario], seed=None, replications=len(outputs), level=level,
+        scenarios=[scenario], seed=seed, replications=len(outputs), level=level,
         warmup_periods=result.warmup_periods, assumptions="fixed", summaries=[summary],
         reached=[reached],
         profit=[np.array([o.periods["profit"] for o in outputs])],

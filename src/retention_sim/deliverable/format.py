@@ -65,7 +65,9 @@ class Formatter:
     def count(self, x: float, signed: bool = False) -> str:
         if not _finite(x):
             return DASH
-        digits = 0 if abs(x) >= 100 else 1
+        # three significant digits below 100 (a ratio such as contacts per customer keeps
+        # its figures); whole numbers as such
+        digits = 0 if abs(x) >= 100 or float(x).is_integer() else (1 if abs(x) >= 10 else 2)
         text = _grouped(abs(x), digits)
         sign = "−" if x < 0 and text.strip("0.,") else ("+" if signed and x > 0 else "")
         return f"{sign}{text}"
@@ -88,7 +90,8 @@ class Formatter:
         if not (_finite(low) and _finite(high)):
             return DASH
         pp = signed and kind_of(metric) == "rate"
-        return f"[{self.metric(metric, low, pp)}, {self.metric(metric, high, pp)}]"
+        return (f"[{self.metric(metric, low, pp).removeprefix('+')}, "
+                f"{self.metric(metric, high, pp).removeprefix('+')}]")
 
     def periods(self, k: float, period: str) -> str:
         if not _finite(k):

@@ -164,7 +164,14 @@ def default_range(scenario: ScenarioConfig, path: str, level: float = 0.95) -> t
         ``path`` is not an effect (give its range), or the effect's uncertainty is 0.
     """
     section, _, name = path.partition(".")
-    if section != "effects" or name not in effect_names():
+    if section == "effects" and name not in effect_names():
+        import difflib
+
+        close = difflib.get_close_matches(name, effect_names(), n=1)
+        hint = f"did you mean effects.{close[0]}? " if close else ""
+        raise InputError(f"--vary {path}: no effect {name!r}; {hint}the effects are "
+                         f"{', '.join(effect_names())}")
+    if section != "effects":
         raise InputError(f"--vary {path}: only effects (effects.<name>) have a range from their "
                          f"uncertainty; give one as {path}=LOW:HIGH")
     low, high = effect_range(scenario, name, level)
